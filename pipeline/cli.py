@@ -1,0 +1,40 @@
+"""The `pipeline` console command: a thin front door over each package's own commands."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# Each entry: "module:attribute" of a click command or group. The module owns its command.
+COMMANDS: tuple[str, ...] = (
+    "pipeline.stack.cli:stack",
+    "pipeline.ingest.topics:topics",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="ct-intake-pipeline")
+def cli() -> None:
+    """Ingest public counter-terrorism contributions from Kafka, enrich them, and index them
+    into Elasticsearch for analysts.
+
+    Settings come from the environment (see README, "Configuration"). With neither
+    KAFKA_BOOTSTRAP_SERVERS nor ELASTICSEARCH_URL set, commands use the local stack
+    that `pipeline stack up` starts.
+    """
+
+
+def _register() -> None:
+    for spec in COMMANDS:
+        module_name, attribute = spec.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="pipeline")

@@ -1,0 +1,1 @@
+"""Entities, deduplication and linking: what a report tells beyond its text."""

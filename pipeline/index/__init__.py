@@ -1,0 +1,1 @@
+"""Elasticsearch mapping, bulk sink and reindex."""

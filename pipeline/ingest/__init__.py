@@ -1,0 +1,1 @@
+"""Read and validate intake records; dead-letter what fails."""

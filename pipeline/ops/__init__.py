@@ -1,0 +1,1 @@
+"""What operators watch: consumer lag, metrics, health, logs."""

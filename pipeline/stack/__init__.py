@@ -1,0 +1,1 @@
+"""The local Kafka (KRaft) and Elasticsearch stack, started from Maven Central artifacts."""

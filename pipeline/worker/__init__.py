@@ -1,0 +1,1 @@
+"""The stream worker: faust agents wiring ingest, enrich and index together."""
