@@ -8,8 +8,22 @@ import click
 
 # Each entry: "module:attribute" of a click command or group. The module owns its command.
 COMMANDS: tuple[str, ...] = (
+    "pipeline.config_cli:config",
+    "pipeline.worker.cli:run",
+    "pipeline.worker.cli:worker",
     "pipeline.stack.cli:stack",
     "pipeline.ingest.topics:topics",
+    "pipeline.api.cli:api",
+    "pipeline.api.cli:search",
+    "pipeline.api.cli:audit",
+    "pipeline.ingest.commands:publish",
+    "pipeline.ingest.commands:demo",
+    "pipeline.ingest.dlq_cli:dlq",
+    "pipeline.ops.cli:lag",
+    "pipeline.enrich.dedup.cli:dedup",
+    "pipeline.enrich.cli:entities",
+    "pipeline.index.cli:index",
+    "pipeline.index.cli:reindex",
 )
 
 

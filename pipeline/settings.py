@@ -7,6 +7,7 @@ Secrets are `SecretStr`: they never appear in a repr, a log line or an error.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def _default_cache_dir() -> Path:
 
 
 def _default_state_dir() -> Path:
+    # As root, Elasticsearch runs as an unprivileged user who cannot enter /root.
+    if os.geteuid() == 0:
+        return Path("/var/lib/ct-pipeline")
     return Path.home() / ".local" / "state" / "ct-pipeline"
 
 
@@ -33,15 +37,18 @@ class Settings(BaseSettings):
 
     # --- Kafka -----------------------------------------------------------------------------
     kafka_bootstrap_servers: str = Field(
-        "", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS"),
+        "",
+        validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS"),
         description="Comma-separated host:port list; empty means the local stack.",
     )
     kafka_security_protocol: str = Field(
-        "PLAINTEXT", validation_alias=_env("KAFKA_SECURITY_PROTOCOL"),
+        "PLAINTEXT",
+        validation_alias=_env("KAFKA_SECURITY_PROTOCOL"),
         description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
     )
     kafka_sasl_mechanism: str | None = Field(
-        None, validation_alias=_env("KAFKA_SASL_MECHANISM"),
+        None,
+        validation_alias=_env("KAFKA_SASL_MECHANISM"),
         description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 when SASL is used.",
     )
     kafka_sasl_username: str | None = Field(
@@ -54,36 +61,51 @@ class Settings(BaseSettings):
         None, validation_alias=_env("KAFKA_SSL_CAFILE"), description="CA bundle for broker TLS."
     )
     intake_partitions: int = Field(
-        6, ge=1, validation_alias=_env("PIPELINE_INTAKE_PARTITIONS"),
+        6,
+        ge=1,
+        validation_alias=_env("PIPELINE_INTAKE_PARTITIONS"),
         description="Partitions for each intake topic created by `pipeline topics ensure`.",
     )
     replication_factor: int = Field(
-        1, ge=1, validation_alias=_env("PIPELINE_REPLICATION_FACTOR"),
+        1,
+        ge=1,
+        validation_alias=_env("PIPELINE_REPLICATION_FACTOR"),
         description="Replication factor for topics the pipeline creates.",
     )
     intake_retention_ms: int = Field(
-        30 * 24 * 3600 * 1000, validation_alias=_env("PIPELINE_INTAKE_RETENTION_MS"),
+        30 * 24 * 3600 * 1000,
+        validation_alias=_env("PIPELINE_INTAKE_RETENTION_MS"),
         description="Retention of intake topics; -1 keeps records forever (Kafka is the source of truth).",
     )
     dlq_retention_ms: int = Field(
-        90 * 24 * 3600 * 1000, validation_alias=_env("PIPELINE_DLQ_RETENTION_MS"),
+        90 * 24 * 3600 * 1000,
+        validation_alias=_env("PIPELINE_DLQ_RETENTION_MS"),
         description="Retention of the dead-letter topic.",
     )
+    topic_prefix: str = Field(
+        "",
+        validation_alias=_env("PIPELINE_TOPIC_PREFIX"),
+        description="Prefix for every topic name (empty in production; tests isolate with it).",
+    )
     consumer_group: str = Field(
-        "ct-pipeline", validation_alias=_env("PIPELINE_CONSUMER_GROUP"),
+        "ct-pipeline",
+        validation_alias=_env("PIPELINE_CONSUMER_GROUP"),
         description="Consumer group (faust app id) of the stream workers.",
     )
 
     # --- Elasticsearch ---------------------------------------------------------------------
     elasticsearch_url: str = Field(
-        "", validation_alias=_env("ELASTICSEARCH_URL"),
+        "",
+        validation_alias=_env("ELASTICSEARCH_URL"),
         description="Elasticsearch base URL; empty means the local stack.",
     )
     elasticsearch_username: str | None = Field(
         None, validation_alias=_env("ELASTICSEARCH_USERNAME"), description="Basic-auth user."
     )
     elasticsearch_password: SecretStr | None = Field(
-        None, validation_alias=_env("ELASTICSEARCH_PASSWORD"), description="Basic-auth password (secret)."
+        None,
+        validation_alias=_env("ELASTICSEARCH_PASSWORD"),
+        description="Basic-auth password (secret).",
     )
     elasticsearch_api_key: SecretStr | None = Field(
         None, validation_alias=_env("ELASTICSEARCH_API_KEY"), description="API key (secret)."
@@ -92,18 +114,57 @@ class Settings(BaseSettings):
         None, validation_alias=_env("ELASTICSEARCH_CA_CERTS"), description="CA bundle for TLS."
     )
     index_alias: str = Field(
-        "reports", validation_alias=_env("PIPELINE_INDEX_ALIAS"),
+        "reports",
+        validation_alias=_env("PIPELINE_INDEX_ALIAS"),
         description="Alias analysts search (contract §2).",
+    )
+    index_replicas: int | None = Field(
+        None,
+        ge=0,
+        validation_alias=_env("PIPELINE_INDEX_REPLICAS"),
+        description="Replicas of new indices; unset means 0 on the local stack, 1 elsewhere.",
+    )
+    bulk_max_actions: int = Field(
+        500,
+        ge=1,
+        validation_alias=_env("PIPELINE_BULK_MAX_ACTIONS"),
+        description="Most documents in one bulk request.",
+    )
+    bulk_max_bytes: int = Field(
+        5_000_000,
+        ge=1,
+        validation_alias=_env("PIPELINE_BULK_MAX_BYTES"),
+        description="Largest bulk request body in bytes (one bigger document goes alone).",
+    )
+    bulk_max_retries: int = Field(
+        5,
+        ge=0,
+        validation_alias=_env("PIPELINE_BULK_MAX_RETRIES"),
+        description="Retries of 429/5xx/unreachable items before the sink signals backpressure.",
+    )
+    bulk_backoff_base_s: float = Field(
+        0.2,
+        gt=0,
+        validation_alias=_env("PIPELINE_BULK_BACKOFF_BASE_S"),
+        description="First retry backoff ceiling; doubles each retry (full jitter).",
+    )
+    bulk_backoff_max_s: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_BULK_BACKOFF_MAX_S"),
+        description="Largest single retry backoff.",
     )
 
     # --- Local stack -----------------------------------------------------------------------
     cache_dir: Path = Field(
-        default_factory=_default_cache_dir, validation_alias=_env("PIPELINE_CACHE_DIR"),
+        default_factory=_default_cache_dir,
+        validation_alias=_env("PIPELINE_CACHE_DIR"),
         description="Where downloads (Kafka jars, Elasticsearch zip) are cached.",
     )
     state_dir: Path = Field(
-        default_factory=_default_state_dir, validation_alias=_env("PIPELINE_STATE_DIR"),
-        description="Data, logs and PID files of the local stack.",
+        default_factory=_default_state_dir,
+        validation_alias=_env("PIPELINE_STATE_DIR"),
+        description="Data, logs and PID files of the local stack (as root: /var/lib/ct-pipeline).",
     )
     kafka_version: str = Field(
         "4.1.1", validation_alias=_env("STACK_KAFKA_VERSION"), description="Apache Kafka version."
@@ -115,7 +176,8 @@ class Settings(BaseSettings):
         19092, validation_alias=_env("STACK_KAFKA_PORT"), description="Local broker port."
     )
     stack_kafka_controller_port: int = Field(
-        19093, validation_alias=_env("STACK_KAFKA_CONTROLLER_PORT"),
+        19093,
+        validation_alias=_env("STACK_KAFKA_CONTROLLER_PORT"),
         description="Local KRaft controller port.",
     )
     stack_es_port: int = Field(
@@ -128,26 +190,83 @@ class Settings(BaseSettings):
         "1g", validation_alias=_env("STACK_ES_HEAP"), description="Local Elasticsearch JVM heap."
     )
     stack_start_timeout_s: float = Field(
-        180.0, validation_alias=_env("STACK_START_TIMEOUT_S"),
+        180.0,
+        validation_alias=_env("STACK_START_TIMEOUT_S"),
         description="How long `stack up` waits for both services to be healthy.",
     )
     stack_user: str = Field(
-        "ctpipeline", validation_alias=_env("STACK_USER"),
+        "ctpipeline",
+        validation_alias=_env("STACK_USER"),
         description="Unprivileged user Elasticsearch runs as when invoked as root.",
     )
 
     # --- Worker ----------------------------------------------------------------------------
     batch_size: int = Field(
-        200, ge=1, validation_alias=_env("PIPELINE_BATCH_SIZE"),
+        200,
+        ge=1,
+        validation_alias=_env("PIPELINE_BATCH_SIZE"),
         description="Records per processing batch (NER + bulk request).",
     )
     batch_timeout_s: float = Field(
-        0.5, gt=0, validation_alias=_env("PIPELINE_BATCH_TIMEOUT_S"),
+        0.5,
+        gt=0,
+        validation_alias=_env("PIPELINE_BATCH_TIMEOUT_S"),
         description="Longest a partial batch waits before it is processed.",
     )
+    worker_host: str = Field(
+        "127.0.0.1",
+        validation_alias=_env("PIPELINE_WORKER_HOST"),
+        description="Worker HTTP bind address.",
+    )
     worker_port: int = Field(
-        6066, validation_alias=_env("PIPELINE_WORKER_PORT"),
+        6066,
+        validation_alias=_env("PIPELINE_WORKER_PORT"),
         description="Worker HTTP port: /metrics, /healthz, /readyz.",
+    )
+
+    # --- Dedup -----------------------------------------------------------------------------
+    dedup_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        validation_alias=_env("PIPELINE_DEDUP_THRESHOLD"),
+        description="Estimated shingle Jaccard similarity from which reports are near duplicates.",
+    )
+    dedup_shingle_size: int = Field(
+        3,
+        ge=1,
+        validation_alias=_env("PIPELINE_DEDUP_SHINGLE_SIZE"),
+        description="Words per shingle (changing it changes the dedup state's keys).",
+    )
+    dedup_num_perm: int = Field(
+        128,
+        ge=8,
+        validation_alias=_env("PIPELINE_DEDUP_NUM_PERM"),
+        description="MinHash permutations per signature (changing it changes the state's keys).",
+    )
+    dedup_bands: int = Field(
+        16,
+        ge=1,
+        validation_alias=_env("PIPELINE_DEDUP_BANDS"),
+        description="LSH bands; each band is one state key per report (bands x rows <= num_perm).",
+    )
+    dedup_rows: int = Field(
+        4,
+        ge=1,
+        validation_alias=_env("PIPELINE_DEDUP_ROWS"),
+        description="Signature rows per LSH band; fewer rows find more candidates.",
+    )
+    dedup_lock_ttl_s: float = Field(
+        30.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_DEDUP_LOCK_TTL_S"),
+        description="Lease of the dedup lock; a crashed holder's lock is broken after this.",
+    )
+    dedup_lock_wait_s: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_DEDUP_LOCK_WAIT_S"),
+        description="Longest a batch waits for the dedup lock before raising SinkBackpressure.",
     )
 
     # --- Search API ------------------------------------------------------------------------
@@ -158,8 +277,19 @@ class Settings(BaseSettings):
         8080, validation_alias=_env("PIPELINE_API_PORT"), description="Search API port."
     )
     api_keys: SecretStr | None = Field(
-        None, validation_alias=_env("PIPELINE_API_KEYS"),
+        None,
+        validation_alias=_env("PIPELINE_API_KEYS"),
         description='Role per API key, JSON: {"<key>": {"user": "alice", "role": "analyst"}} (secret).',
+    )
+    audit_index: str | None = Field(
+        None,
+        validation_alias=_env("PIPELINE_AUDIT_INDEX"),
+        description="Append-only audit index; empty means `<index alias>-audit`.",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        validation_alias=_env("PIPELINE_API_KEY"),
+        description="The CLI caller's own API key: `pipeline search` takes user and role from it (secret).",
     )
 
     # --- Logging ---------------------------------------------------------------------------
@@ -168,6 +298,44 @@ class Settings(BaseSettings):
     )
     log_format: str = Field(
         "json", validation_alias=_env("PIPELINE_LOG_FORMAT"), description="`json` or `text`."
+    )
+
+    # --- Operations ------------------------------------------------------------------------
+    lag_window_samples: int = Field(
+        3,
+        ge=1,
+        validation_alias=_env("PIPELINE_LAG_WINDOW_SAMPLES"),
+        description="Lag samples one status is judged on (`pipeline lag`, worker lag metrics).",
+    )
+    lag_sample_interval_s: float = Field(
+        3.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_LAG_SAMPLE_INTERVAL_S"),
+        description="Seconds between lag samples; window x interval should exceed the commit interval.",
+    )
+    lag_refresh_interval_s: float = Field(
+        15.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_LAG_REFRESH_INTERVAL_S"),
+        description="How often a worker refreshes its lag gauges and stuck-partition check.",
+    )
+    lag_request_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_LAG_REQUEST_TIMEOUT_S"),
+        description="Timeout of each Kafka request made while reading lag.",
+    )
+    health_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_HEALTH_TIMEOUT_S"),
+        description="Timeout of the Elasticsearch and Kafka readiness checks.",
+    )
+    heartbeat_max_age_s: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_HEARTBEAT_MAX_AGE_S"),
+        description="A component whose last heartbeat is older than this makes /readyz fail.",
     )
 
     @property

@@ -23,3 +23,13 @@ TOPIC_BY_SOURCE: dict[Source, str] = {
 SOURCE_BY_TOPIC: dict[str, Source] = {topic: source for source, topic in TOPIC_BY_SOURCE.items()}
 INTAKE_TOPICS: tuple[str, ...] = tuple(TOPIC_BY_SOURCE.values())
 DLQ_TOPIC = "intake.dlq"
+
+
+def intake_topics(prefix: str = "") -> dict[str, Source]:
+    """Intake topic name -> source, with the deployment's topic prefix applied."""
+    return {f"{prefix}{topic}": source for topic, source in SOURCE_BY_TOPIC.items()}
+
+
+def dlq_topic(prefix: str = "") -> str:
+    """The dead-letter topic name, with the deployment's topic prefix applied."""
+    return f"{prefix}{DLQ_TOPIC}"

@@ -1,0 +1,245 @@
+"""The search API: `create_app(settings)` gives a FastAPI app over the reports alias.
+
+Routes: `/api/search` (GET and POST), `/api/reports/{id}`, `/api/entities/{type}`,
+`/api/export`, `/api/whoami`, `/healthz` (open), `/metrics` (operator), `/` (web page).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from pipeline.api import deps, queries
+from pipeline.api.audit import Action, AuditTrail, audit_index
+from pipeline.api.auth import Permission, Principal, load_keys
+from pipeline.api.errors import install_error_handlers
+from pipeline.api.middleware import ApiMiddleware
+from pipeline.api.models import EntityView, ReportView, SearchPage
+from pipeline.api.service import SearchService
+from pipeline.clients import elasticsearch_client
+from pipeline.enrich.mentions import EntityType
+from pipeline.ingest.sources import Source
+from pipeline.ops.metrics import render
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+__all__ = ["SearchRequest", "create_app"]
+
+Searcher = Annotated[Principal, Depends(deps.require(Permission.SEARCH))]
+Operator = Annotated[Principal, Depends(deps.require(Permission.METRICS))]
+Justification = Annotated[
+    str | None,
+    Query(
+        max_length=deps.MAX_JUSTIFICATION,
+        description="Why you need this; or send the X-Justification header. Required.",
+    ),
+]
+MAX_EXPORT = 1000
+# The analysts' web page: static HTML, JS and CSS, no build step.
+WEB_DIR = Path(__file__).resolve().parent / "static"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Missing justification or a malformed request"},
+    401: {"description": "Missing or unknown API key"},
+    403: {"description": "The key's role may not do this"},
+    503: {"description": "Elasticsearch or the audit trail is unavailable"},
+}
+
+
+class SearchRequest(BaseModel):
+    """A search as a JSON body (POST /api/search); the same fields as the GET parameters."""
+
+    q: str = Field("", max_length=1000, description="simple_query_string text; any input is safe.")
+    source: list[Source] = Field(default_factory=list, max_length=10)
+    region: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
+    entity: list[Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=20, description="TYPE:VALUE, e.g. phone:+447700900123."
+    )
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: queries.SortOrder = queries.SortOrder.RELEVANCE
+    size: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2000, description="next_cursor of the last page.")
+    collapse: bool = Field(True, description="One result per cluster, with its `similar` count.")
+    justification: str | None = Field(None, max_length=deps.MAX_JUSTIFICATION)
+
+    def params(
+        self, *, size: int | None = None, collapse: bool | None = None
+    ) -> queries.SearchParams:
+        """The plain search parameters (raises 422 on a bad entity filter or date)."""
+        return queries.SearchParams(
+            q=self.q,
+            sources=tuple(s.value for s in self.source),
+            regions=tuple(self.region),
+            entities=deps.parse_entity_filters(self.entity),
+            since=deps.to_utc(self.since, "since"),
+            until=deps.to_utc(self.until, "until"),
+            sort=self.sort,
+            size=size or self.size,
+            cursor=self.cursor,
+            collapse=self.collapse if collapse is None else collapse,
+            facets=not self.cursor,
+        )
+
+
+def _search_query(
+    *,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    source: Annotated[list[Source] | None, Query(max_length=10)] = None,
+    region: Annotated[list[str] | None, Query(max_length=20)] = None,
+    entity: Annotated[list[str] | None, Query(max_length=20, description="TYPE:VALUE")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: queries.SortOrder = queries.SortOrder.RELEVANCE,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    collapse: bool = True,
+    justification: Justification = None,
+) -> SearchRequest:
+    return SearchRequest(
+        q=q,
+        source=source or [],
+        region=[r[:64] for r in region or []],
+        entity=[e[:500] for e in entity or []],
+        since=since,
+        until=until,
+        sort=sort,
+        size=size,
+        cursor=cursor,
+        collapse=collapse,
+        justification=justification,
+    )
+
+
+def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
+    """The API over `settings.index_alias`, auditing into `audit_index(settings)`."""
+    if es is None:
+        es = elasticsearch_client(settings)
+    service = SearchService(es, settings.index_alias, AuditTrail(es, audit_index(settings)))
+    app = FastAPI(
+        title="CT intake search API",
+        version="1",
+        description="Search, report and entity views over the reports index, by role, audited.",
+    )
+    app.state.keys = load_keys(settings)
+    app.add_middleware(ApiMiddleware)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the API process answers (no key needed)."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={**ERRORS, 200: {"content": {"text/plain": {}}}},
+    )
+    def metrics(principal: Operator) -> Response:
+        """Prometheus metrics (operator role)."""
+        body, content_type = render()
+        return Response(body, media_type=content_type)
+
+    @app.get("/api/whoami", tags=["search"], responses=ERRORS)
+    def whoami(principal: Annotated[Principal, Depends(deps.current_principal)]) -> dict[str, str]:
+        """The caller's user and role (not audited: it shows no report)."""
+        return {"user": principal.user, "role": principal.role.value}
+
+    @app.get("/api/search", tags=["search"], responses=ERRORS)
+    def search_get(
+        request: Request,
+        principal: Searcher,
+        query: Annotated[SearchRequest, Depends(_search_query)],
+    ) -> SearchPage:
+        """Search reports: free text, filters, facets, highlights, folded clusters, paging."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
+        )
+        return service.search(principal, query.params(), why)
+
+    @app.post("/api/search", tags=["search"], responses=ERRORS)
+    def search_post(request: Request, principal: Searcher, query: SearchRequest) -> SearchPage:
+        """The same search with a JSON body."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
+        )
+        return service.search(principal, query.params(), why)
+
+    @app.get(
+        "/api/export",
+        tags=["search"],
+        response_class=Response,
+        responses={**ERRORS, 200: {"content": {"application/x-ndjson": {}}}},
+    )
+    def export(
+        request: Request,
+        principal: Searcher,
+        query: Annotated[SearchRequest, Depends(_search_query)],
+        limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 100,
+    ) -> Response:
+        """Export matching reports as NDJSON, one report per line, uncollapsed (audited)."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
+        )
+        page = service.search(
+            principal, query.params(size=limit, collapse=False), why, action=Action.EXPORT
+        )
+        lines = [orjson.dumps(r.model_dump(mode="json")) for r in page.results]
+        headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
+        return Response(
+            b"\n".join(lines) + b"\n" if lines else b"",
+            media_type="application/x-ndjson",
+            headers=headers,
+        )
+
+    @app.get(
+        "/api/reports/{report_id}",
+        tags=["search"],
+        responses={**ERRORS, 404: {"description": "No such report"}},
+    )
+    def report(
+        request: Request,
+        principal: Searcher,
+        report_id: str,
+        justification: Justification = None,
+    ) -> ReportView:
+        """One report, the other members of its cluster, and reports linked by a shared selector."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), justification
+        )
+        if len(report_id) > 512:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
+        view = service.report(principal, report_id, why)
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
+        return view
+
+    @app.get("/api/entities/{entity_type}", tags=["search"], responses=ERRORS)
+    def entity(
+        request: Request,
+        principal: Searcher,
+        entity_type: EntityType,
+        value: Annotated[str, Query(min_length=1, max_length=500)],
+        justification: Justification = None,
+    ) -> EntityView:
+        """One selector: its reports, sources, regions, first and last seen."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), justification
+        )
+        return service.entity(principal, entity_type, value, why)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app

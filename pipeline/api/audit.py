@@ -1,0 +1,130 @@
+"""The append-only audit trail: one record per search, report view, entity view and export.
+
+Records go to `<alias>-audit` (or PIPELINE_AUDIT_INDEX) with `op_type=create` and ids that
+Elasticsearch generates, so a write can never replace an earlier record; nothing in this
+project updates or deletes them. Callers write the record *before* they return results.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import elasticsearch
+
+from pipeline.api.models import AuditEntry
+from pipeline.errors import SearchUnavailable, map_es_errors
+from pipeline.settings import Settings
+
+__all__ = ["Action", "AuditTrail", "AuditUnavailableError", "audit_index"]
+
+AUDIT_MAPPING: dict[str, Any] = {
+    # Unknown keys are kept in _source but never mapped: a record can never fail on a mapping.
+    "dynamic": False,
+    "properties": {
+        "@timestamp": {"type": "date"},
+        "user": {"type": "keyword"},
+        "role": {"type": "keyword"},
+        "action": {"type": "keyword"},
+        "channel": {"type": "keyword"},
+        "justification": {"type": "text"},
+        "ids": {"type": "keyword"},
+        "query": {"type": "object", "enabled": False},
+    },
+}
+
+
+class AuditUnavailableError(SearchUnavailable):
+    """The audit record could not be written, so the request must not be answered."""
+
+
+class Action(StrEnum):
+    """What an audited caller did."""
+
+    SEARCH = "search"
+    VIEW_REPORT = "view_report"
+    VIEW_ENTITY = "view_entity"
+    EXPORT = "export"
+
+
+def audit_index(settings: Settings) -> str:
+    """The audit index: PIPELINE_AUDIT_INDEX, else `<index alias>-audit`."""
+    return settings.audit_index or f"{settings.index_alias}-audit"
+
+
+class AuditTrail:
+    """Writes and reads audit records in one index, creating it with its mapping on first use."""
+
+    def __init__(self, es: elasticsearch.Elasticsearch, index: str) -> None:
+        self.es = es
+        self.index = index
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock, map_es_errors("create the audit index"):
+            if self._ready:
+                return
+            if not self.es.indices.exists(index=self.index):
+                try:
+                    self.es.indices.create(index=self.index, mappings=AUDIT_MAPPING)
+                except elasticsearch.BadRequestError as exc:
+                    # Another process may have created it between exists() and create().
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+            self._ready = True
+
+    def write(self, entry: AuditEntry) -> str:
+        """Append one record and return its id; raises if it was not stored."""
+        self._ensure()
+        document = entry.model_dump(mode="json", exclude={"timestamp"})
+        document["@timestamp"] = entry.timestamp.isoformat()
+        try:
+            with map_es_errors("write an audit record"):
+                response = self.es.index(index=self.index, document=document, op_type="create")
+        except elasticsearch.ApiError as exc:
+            # Any refusal (a write block, a broken alias) means no record: no results either.
+            raise AuditUnavailableError(f"audit write refused ({exc.meta.status})") from exc
+        return str(response["_id"])
+
+    def list(
+        self,
+        *,
+        user: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Records newest first, filtered by user, action and time."""
+        with map_es_errors("read the audit trail"):
+            if not self.es.indices.exists(index=self.index):
+                return []
+            filters: list[dict[str, Any]] = []
+            if user:
+                filters.append({"term": {"user": user}})
+            if action:
+                filters.append({"term": {"action": action}})
+            if since or until:
+                bounds = {}
+                if since:
+                    bounds["gte"] = since.isoformat()
+                if until:
+                    bounds["lte"] = until.isoformat()
+                filters.append({"range": {"@timestamp": bounds}})
+            response = self.es.search(
+                index=self.index,
+                query={"bool": {"filter": filters}},
+                sort=[{"@timestamp": "desc"}],
+                size=limit,
+            )
+        entries = []
+        for hit in response["hits"]["hits"]:
+            source = dict(hit["_source"])
+            source["timestamp"] = source.pop("@timestamp")
+            entries.append(AuditEntry.model_validate(source))
+        return entries

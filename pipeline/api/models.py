@@ -1,0 +1,183 @@
+"""Response shapes of the search API; built from hits through an allow-list of fields.
+
+`Report.from_hit` copies only the fields named here, and copies `restricted` only when the
+caller may see it, so a restricted value cannot reach an analyst even if Elasticsearch
+returned it (the request already excludes it: this is the second, defensive layer).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.api.queries import HIT_TAGS
+
+__all__ = [
+    "AuditEntry",
+    "Bucket",
+    "EntityView",
+    "Mention",
+    "Report",
+    "ReportView",
+    "SearchPage",
+    "Segment",
+    "split_fragment",
+]
+
+
+class Segment(BaseModel):
+    """A run of report text; `hit` marks words that matched the query."""
+
+    text: str
+    hit: bool = False
+
+
+class Mention(BaseModel):
+    """One entity mention: `text[start:end]` of the report, normalised to `value`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str = ""
+    value: str
+    start: int = 0
+    end: int = 0
+
+
+class Bucket(BaseModel):
+    """One facet value and how many reports (or hits) carry it."""
+
+    value: str
+    count: int
+
+
+class Report(BaseModel):
+    """One report as an API caller may see it."""
+
+    id: str
+    source: str
+    source_id: str
+    timestamp: datetime | None = None
+    text: str = ""
+    region: str | None = None
+    cluster_id: str | None = None
+    duplicate: bool = False
+    url: str | None = None
+    location: dict[str, Any] | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    entities: dict[str, list[str]] = Field(default_factory=dict)
+    entity_mentions: list[Mention] = Field(default_factory=list)
+    highlights: list[list[Segment]] = Field(default_factory=list)
+    similar: int = Field(0, description="Other reports of its cluster that match the same search.")
+    shared: dict[str, list[str]] = Field(
+        default_factory=dict, description="Selectors shared with the viewed report (linked only)."
+    )
+    restricted: dict[str, Any] | None = Field(
+        None, description="Reporter, caller and subject details; only for the `restricted` role."
+    )
+
+    @classmethod
+    def from_hit(cls, hit: dict[str, Any], *, sees_restricted: bool) -> Report:
+        """Build from one Elasticsearch hit, keeping only allowed fields."""
+        highlights = [split_fragment(f) for f in (hit.get("highlight") or {}).get("text", [])]
+        similar = 0
+        inner = (hit.get("inner_hits") or {}).get("similar")
+        if inner:
+            similar = max(0, int(inner["hits"]["total"]["value"]) - 1)
+        report = cls.from_source(
+            str(hit["_id"]), hit.get("_source") or {}, sees_restricted=sees_restricted
+        )
+        return report.model_copy(update={"highlights": highlights, "similar": similar})
+
+    @classmethod
+    def from_source(cls, doc_id: str, source: dict[str, Any], *, sees_restricted: bool) -> Report:
+        """Build from a document's `_source` (or a summary of it), keeping only allowed fields."""
+        location = source.get("location")
+        return cls(
+            id=doc_id,
+            source=str(source.get("source", "")),
+            source_id=str(source.get("source_id", "")),
+            timestamp=source.get("@timestamp"),
+            text=str(source.get("text") or ""),
+            region=source.get("region"),
+            cluster_id=source.get("cluster_id"),
+            duplicate=bool(source.get("duplicate", False)),
+            url=source.get("url"),
+            location=location if isinstance(location, dict) else None,
+            attributes=_plain_dict(source.get("attributes")),
+            entities={
+                str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])]
+                for k, vs in (source.get("entities") or {}).items()
+            },
+            entity_mentions=[
+                Mention.model_validate(m) for m in source.get("entity_mentions") or []
+            ],
+            restricted=_plain_dict(source.get("restricted")) if sees_restricted else None,
+        )
+
+
+def _plain_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def split_fragment(fragment: str) -> list[Segment]:
+    """Cut a highlighted fragment at the hit markers into plain-text segments."""
+    pre, post = HIT_TAGS
+    segments: list[Segment] = []
+    for i, piece in enumerate(fragment.split(pre)):
+        if i == 0:
+            if piece:
+                segments.append(Segment(text=piece.replace(post, "")))
+            continue
+        hit, _, rest = piece.partition(post)
+        if hit:
+            segments.append(Segment(text=hit, hit=True))
+        if rest:
+            segments.append(Segment(text=rest.replace(post, "")))
+    return segments
+
+
+class SearchPage(BaseModel):
+    """One page of search results with facets and the cursor of the next page."""
+
+    total: int
+    clusters: int | None = Field(None, description="Distinct clusters among all hits (collapsed).")
+    results: list[Report]
+    facets: dict[str, list[Bucket]] = Field(default_factory=dict)
+    next_cursor: str | None = None
+
+
+class ReportView(BaseModel):
+    """One report with the other members of its cluster and the reports linked to it."""
+
+    report: Report
+    cluster_size: int = 1
+    cluster: list[Report] = Field(default_factory=list)
+    linked: list[Report] = Field(default_factory=list)
+
+
+class EntityView(BaseModel):
+    """One selector across the index."""
+
+    type: str
+    value: str
+    total: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sources: list[Bucket] = Field(default_factory=list)
+    reports: list[Report] = Field(default_factory=list)
+
+
+class AuditEntry(BaseModel):
+    """One audit record: who looked at what, when, why, and which reports came back."""
+
+    timestamp: datetime
+    user: str
+    role: str
+    action: str
+    justification: str
+    query: dict[str, Any] = Field(default_factory=dict)
+    ids: list[str] = Field(default_factory=list)
+    channel: str = "api"

@@ -1,0 +1,291 @@
+"""Elasticsearch request bodies for analyst searches, report views and entity views (plain data).
+
+Every body here is built for one visibility: `restricted=False` bodies never ask
+Elasticsearch for `restricted.*` (source excludes, highlight only on `text`, no facet or
+query field under `restricted`). Only core search features are used (simple_query_string,
+terms/min/max/cardinality aggregations, collapse, search_after) so the bodies run on the
+minimal integ-test node and on a full cluster alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pipeline.enrich.exact.phone import normalise_phone
+from pipeline.enrich.exact.postcode import normalise_postcode
+from pipeline.enrich.exact.vehicle import normalise_vehicle
+from pipeline.enrich.exact.web import canonical_url
+from pipeline.enrich.mentions import EntityType
+
+__all__ = [
+    "HIT_TAGS",
+    "MAX_WINDOW",
+    "BadCursorError",
+    "SearchParams",
+    "SortOrder",
+    "cluster_members_body",
+    "decode_cursor",
+    "encode_cursor",
+    "normalise_entity_value",
+    "report_body",
+    "search_body",
+    "source_filter",
+]
+
+# Highlight markers: private-use characters, so the web page and CLI can split a fragment
+# into plain-text segments without ever treating report text as HTML.
+HIT_TAGS = ("\ue000", "\ue001")
+# from + size may not go beyond Elasticsearch's default index.max_result_window.
+MAX_WINDOW = 10_000
+RESTRICTED_FIELD = "restricted"
+ENTITY_FACET_SIZE = 10
+
+
+class SortOrder(StrEnum):
+    """`relevance` (score, newest first on ties) or by time, newest or oldest first."""
+
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+class BadCursorError(ValueError):
+    """A pagination cursor that this API did not issue for this sort order."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    """One analyst search, as plain data; shared by the API, the web page and the CLI."""
+
+    q: str = ""
+    sources: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    entities: tuple[tuple[EntityType, str], ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: SortOrder = SortOrder.RELEVANCE
+    size: int = 20
+    cursor: str | None = None
+    collapse: bool = True
+    facets: bool = True
+
+    def describe(self) -> dict[str, Any]:
+        """The search as recorded in the audit trail."""
+        return {
+            "q": self.q,
+            "sources": list(self.sources),
+            "regions": list(self.regions),
+            "entities": [{"type": t.value, "value": v} for t, v in self.entities],
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "sort": self.sort.value,
+            "size": self.size,
+            "cursor": self.cursor,
+            "collapse": self.collapse,
+        }
+
+
+def normalise_entity_value(entity_type: EntityType, value: str) -> str:
+    """The indexed form of a selector as an analyst may type it, with enrichment's own
+    normalisers (contract §2 formats); a value they reject is searched as typed."""
+    value = value.strip()
+    normal: str | None = value
+    if entity_type is EntityType.PHONE:
+        normal = normalise_phone(value)
+    elif entity_type is EntityType.POSTCODE:
+        normal = normalise_postcode(value)
+    elif entity_type is EntityType.VEHICLE:
+        normal = normalise_vehicle(value)
+    elif entity_type is EntityType.URL:
+        normal = canonical_url(value)
+    elif entity_type is EntityType.EMAIL:
+        normal = value.lower()
+    elif entity_type is EntityType.HANDLE:
+        normal = value.lower() if value.startswith("@") else f"@{value.lower()}"
+    return normal or value
+
+
+def source_filter(restricted: bool) -> dict[str, Any]:
+    """`_source` for a hit: never `extra` (unknown upstream fields, unvetted), and never
+    `restricted.*` unless the caller may see it."""
+    excludes = ["extra", "extra.*", "kafka", "kafka.*"]
+    if not restricted:
+        excludes += [RESTRICTED_FIELD, f"{RESTRICTED_FIELD}.*"]
+    return {"excludes": excludes}
+
+
+# `restricted` is mapped `enabled: false`, so it is never searchable, whatever the role.
+QUERY_FIELDS = ("text", "source_id", "entities.*")
+
+
+def _filters(params: SearchParams) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    if params.sources:
+        filters.append({"terms": {"source": list(params.sources)}})
+    if params.regions:
+        filters.append({"terms": {"region": list(params.regions)}})
+    for entity_type, value in params.entities:
+        filters.append(
+            {"term": {f"entities.{entity_type.value}": normalise_entity_value(entity_type, value)}}
+        )
+    if params.since or params.until:
+        bounds: dict[str, str] = {}
+        if params.since:
+            bounds["gte"] = params.since.isoformat()
+        if params.until:
+            bounds["lte"] = params.until.isoformat()
+        filters.append({"range": {"@timestamp": bounds}})
+    return filters
+
+
+def _query(params: SearchParams) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if params.q.strip():
+        # simple_query_string never raises on syntax: a stray quote or bracket is read literally.
+        must.append(
+            {
+                "simple_query_string": {
+                    "query": params.q,
+                    "fields": list(QUERY_FIELDS),
+                    "default_operator": "and",
+                    "lenient": True,
+                }
+            }
+        )
+    return {"bool": {"must": must or [{"match_all": {}}], "filter": _filters(params)}}
+
+
+def _sort(order: SortOrder) -> list[dict[str, Any]]:
+    # (source, source_id) is unique per document (contract §2), so it makes a total order.
+    tiebreak = [{"source": "asc"}, {"source_id": "asc"}]
+    if order is SortOrder.NEWEST:
+        return [{"@timestamp": "desc"}, *tiebreak]
+    if order is SortOrder.OLDEST:
+        return [{"@timestamp": "asc"}, *tiebreak]
+    return [{"_score": "desc"}, {"@timestamp": "desc"}, *tiebreak]
+
+
+def _highlight() -> dict[str, Any]:
+    return {
+        "pre_tags": [HIT_TAGS[0]],
+        "post_tags": [HIT_TAGS[1]],
+        "require_field_match": True,
+        "fields": {"text": {"fragment_size": 160, "number_of_fragments": 3, "no_match_size": 160}},
+    }
+
+
+def _facets() -> dict[str, Any]:
+    aggs: dict[str, Any] = {
+        "source": {"terms": {"field": "source", "size": 10}},
+        "region": {"terms": {"field": "region", "size": 11}},
+    }
+    for entity_type in EntityType:
+        aggs[f"entity.{entity_type.value}"] = {
+            "terms": {"field": f"entities.{entity_type.value}", "size": ENTITY_FACET_SIZE}
+        }
+    return aggs
+
+
+def encode_cursor(order: SortOrder, *, after: list[Any] | None = None, start: int = 0) -> str:
+    """An opaque cursor: search_after values, or an offset for collapsed pages."""
+    payload: dict[str, Any] = {"s": order.value}
+    if after is not None:
+        payload["a"] = after
+    else:
+        payload["f"] = start
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: SortOrder, collapse: bool) -> tuple[list[Any] | None, int]:
+    """(search_after values, offset) from a cursor, or BadCursorError if it is not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise BadCursorError("the cursor is not one this API issued") from exc
+    if not isinstance(payload, dict) or payload.get("s") != order.value:
+        raise BadCursorError("the cursor belongs to a different sort order")
+    if collapse:
+        start = payload.get("f")
+        if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < MAX_WINDOW:
+            raise BadCursorError("the cursor does not fit a collapsed search")
+        return None, start
+    after = payload.get("a")
+    expected = len(_sort(order))
+    if not isinstance(after, list) or len(after) != expected:
+        raise BadCursorError("the cursor does not fit this search")
+    for value in after:
+        if value is not None and not isinstance(value, str | int | float):
+            raise BadCursorError("the cursor does not fit this search")
+        if isinstance(value, bool):
+            raise BadCursorError("the cursor does not fit this search")
+    return after, 0
+
+
+def search_body(params: SearchParams, restricted: bool) -> dict[str, Any]:
+    """The _search body for one page of `params` (raises BadCursorError on a foreign cursor).
+
+    Collapsed searches (one hit per cluster) page by offset, because Elasticsearch only
+    combines collapse with search_after when sorting on the collapse field; flat searches
+    page with search_after and go as deep as the index.
+    """
+    body: dict[str, Any] = {
+        "query": _query(params),
+        "sort": _sort(params.sort),
+        "size": params.size,
+        "_source": source_filter(restricted),
+        "highlight": _highlight(),
+        "track_total_hits": True,
+    }
+    after, start = (None, 0)
+    if params.cursor:
+        after, start = decode_cursor(params.cursor, params.sort, params.collapse)
+    if params.collapse:
+        body["collapse"] = {
+            "field": "cluster_id",
+            # size 0: only the count of matching cluster members, never their documents.
+            "inner_hits": {"name": "similar", "size": 0, "_source": False},
+        }
+        body["from"] = start
+        body["size"] = max(0, min(params.size, MAX_WINDOW - start))
+    elif after is not None:
+        body["search_after"] = after
+    if params.facets:
+        body["aggs"] = _facets()
+        if params.collapse:
+            body["aggs"]["clusters"] = {"cardinality": {"field": "cluster_id"}}
+    return body
+
+
+def report_body(report_id: str, restricted: bool) -> dict[str, Any]:
+    """One report by document id."""
+    return {
+        "query": {"ids": {"values": [report_id]}},
+        "size": 1,
+        "_source": source_filter(restricted),
+    }
+
+
+def cluster_members_body(
+    cluster_id: str, exclude_id: str, restricted: bool, size: int = 20
+) -> dict[str, Any]:
+    """Other reports of one cluster, oldest first (the cluster's first report leads)."""
+    return {
+        "query": {
+            "bool": {
+                "filter": [{"term": {"cluster_id": cluster_id}}],
+                "must_not": [{"ids": {"values": [exclude_id]}}],
+            }
+        },
+        "sort": _sort(SortOrder.OLDEST),
+        "size": size,
+        "_source": source_filter(restricted),
+        "track_total_hits": True,
+    }

@@ -1,0 +1,226 @@
+"""Run analyst requests against Elasticsearch and audit them: shared by the API and the CLI.
+
+Each call builds its body for the caller's visibility, runs it, shapes the answer through
+the allow-list models, writes the audit record, and only then returns. A failed audit
+write raises, so no result ever leaves without its record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import elasticsearch
+
+from pipeline.api import queries
+from pipeline.api.audit import Action, AuditTrail
+from pipeline.api.auth import Principal
+from pipeline.api.models import AuditEntry, Bucket, EntityView, Report, ReportView, SearchPage
+from pipeline.enrich import linking
+from pipeline.enrich.mentions import EntityType
+from pipeline.errors import PipelineError, map_es_errors
+
+__all__ = ["QueryRejectedError", "SearchService"]
+
+
+class QueryRejectedError(PipelineError):
+    """Elasticsearch refused a request as malformed (e.g. a tampered cursor)."""
+
+
+def _buckets(agg: dict[str, Any] | None) -> list[Bucket]:
+    if not agg:
+        return []
+    return [Bucket(value=str(b["key"]), count=int(b["doc_count"])) for b in agg.get("buckets", [])]
+
+
+def _facets(aggs: dict[str, Any]) -> dict[str, list[Bucket]]:
+    facets: dict[str, list[Bucket]] = {}
+    for name in ("source", "region"):
+        facets[name] = _buckets(aggs.get(name))
+    for entity_type in EntityType:
+        buckets = _buckets(aggs.get(f"entity.{entity_type.value}"))
+        if buckets:
+            facets[f"entities.{entity_type.value}"] = buckets
+    return facets
+
+
+_EMPTY: dict[str, Any] = {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
+
+
+@contextmanager
+def _translate(action: str) -> Iterator[None]:
+    """Our error types for Elasticsearch refusals; a missing alias reads as an empty index."""
+    try:
+        with map_es_errors(action):
+            yield
+    except elasticsearch.BadRequestError as exc:
+        # Never pass Elasticsearch's reason on: it can quote the request or a document.
+        raise QueryRejectedError(f"{action}: the request was not accepted") from exc
+    except elasticsearch.NotFoundError as exc:
+        raise _MissingIndexError(action) from exc
+
+
+class _MissingIndexError(PipelineError):
+    """The alias does not exist (yet): treated as no results."""
+
+
+class SearchService:
+    """Searches, views and exports over one alias, audited in one trail."""
+
+    def __init__(self, es: elasticsearch.Elasticsearch, alias: str, trail: AuditTrail) -> None:
+        self.es = es
+        self.alias = alias
+        self.trail = trail
+
+    def _search(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            with _translate(action):
+                return dict(self.es.search(index=self.alias, body=body))
+        except _MissingIndexError:
+            return _EMPTY
+
+    def _audit(
+        self,
+        principal: Principal,
+        action: Action,
+        query: dict[str, Any],
+        ids: list[str],
+        *,
+        justification: str,
+        channel: str,
+    ) -> None:
+        entry = AuditEntry(
+            timestamp=datetime.now(UTC),
+            user=principal.user,
+            role=principal.role.value,
+            action=action.value,
+            justification=justification,
+            query=query,
+            ids=ids,
+            channel=channel,
+        )
+        self.trail.write(entry)
+
+    def search(
+        self,
+        principal: Principal,
+        params: queries.SearchParams,
+        justification: str,
+        *,
+        action: Action = Action.SEARCH,
+        channel: str = "api",
+    ) -> SearchPage:
+        """One page of results (raises BadCursorError, QueryRejectedError, SearchUnavailable)."""
+        body = queries.search_body(params, principal.sees_restricted)
+        response = self._search("search reports", body)
+        hits = response["hits"]["hits"]
+        results = [Report.from_hit(h, sees_restricted=principal.sees_restricted) for h in hits]
+        next_cursor = None
+        if hits and len(hits) == params.size:
+            if params.collapse:
+                start = int(body.get("from", 0)) + len(hits)
+                if start < queries.MAX_WINDOW:
+                    next_cursor = queries.encode_cursor(params.sort, start=start)
+            else:
+                next_cursor = queries.encode_cursor(params.sort, after=list(hits[-1]["sort"]))
+        aggs = response.get("aggregations") or {}
+        page = SearchPage(
+            total=int(response["hits"]["total"]["value"]),
+            clusters=int(aggs["clusters"]["value"]) if "clusters" in aggs else None,
+            results=results,
+            facets=_facets(aggs) if aggs else {},
+            next_cursor=next_cursor,
+        )
+        ids = [r.id for r in results]
+        self._audit(
+            principal, action, params.describe(), ids, justification=justification, channel=channel
+        )
+        return page
+
+    def report(
+        self, principal: Principal, report_id: str, justification: str, *, channel: str = "api"
+    ) -> ReportView | None:
+        """One report with its cluster members and linked reports; None if there is none."""
+        sees = principal.sees_restricted
+        response = self._search("view a report", queries.report_body(report_id, sees))
+        hits = response["hits"]["hits"]
+        view: ReportView | None = None
+        if hits:
+            hit = hits[0]
+            report = Report.from_hit(hit, sees_restricted=sees)
+            cluster: list[Report] = []
+            cluster_size = 1
+            if report.cluster_id:
+                members = self._search(
+                    "list cluster members",
+                    queries.cluster_members_body(report.cluster_id, report.id, sees),
+                )
+                cluster = [
+                    Report.from_hit(h, sees_restricted=sees) for h in members["hits"]["hits"]
+                ]
+                cluster_size = 1 + int(members["hits"]["total"]["value"])
+            # Linked reports come back as summaries (never text or restricted fields).
+            try:
+                with _translate("find linked reports"):
+                    found = linking.linked_reports(self.es, self.alias, hit.get("_source") or {})
+            except _MissingIndexError:
+                found = []
+            linked = [
+                Report.from_source(link.id, dict(link.summary), sees_restricted=sees).model_copy(
+                    update={"shared": link.shared}
+                )
+                for link in found
+                # Members of its own cluster are listed as such, not again as links.
+                if not report.cluster_id or link.summary.get("cluster_id") != report.cluster_id
+            ]
+            view = ReportView(
+                report=report, cluster_size=cluster_size, cluster=cluster, linked=linked
+            )
+        ids = [] if view is None else [view.report.id, *(r.id for r in view.cluster + view.linked)]
+        self._audit(
+            principal,
+            Action.VIEW_REPORT,
+            {"id": report_id},
+            ids,
+            justification=justification,
+            channel=channel,
+        )
+        return view
+
+    def entity(
+        self,
+        principal: Principal,
+        entity_type: EntityType,
+        value: str,
+        justification: str,
+        *,
+        channel: str = "api",
+    ) -> EntityView:
+        """One selector: its reports, sources, regions, first and last seen."""
+        sees = principal.sees_restricted
+        normal = queries.normalise_entity_value(entity_type, value)
+        try:
+            with _translate("view an entity"):
+                found = linking.entity_view(self.es, self.alias, entity_type, normal)
+        except _MissingIndexError:
+            found = linking.EntityView(type=entity_type.value, value=normal, total=0)
+        view = EntityView(
+            type=found.type,
+            value=found.value,
+            total=found.total,
+            first_seen=found.first_seen,
+            last_seen=found.last_seen,
+            sources=[Bucket(value=k, count=v) for k, v in found.sources.items()],
+            reports=[
+                Report.from_source(str(doc.get("id")), doc, sees_restricted=sees)
+                for doc in found.reports
+            ],
+        )
+        query = {"type": entity_type.value, "value": view.value}
+        ids = [r.id for r in view.reports]
+        self._audit(
+            principal, Action.VIEW_ENTITY, query, ids, justification=justification, channel=channel
+        )
+        return view

@@ -1,0 +1,250 @@
+// The analysts' page. Report text is untrusted: every node is built with textContent and
+// createElement, never innerHTML. Highlights arrive as {text, hit} segments, not markup.
+"use strict";
+
+const state = { key: "", why: "", filters: [], cursor: null, lastQuery: null };
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (name === "class") node.className = value;
+    else if (name === "onclick") node.addEventListener("click", value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function setStatus(message, isError) {
+  const status = $("status");
+  status.textContent = message || "";
+  status.classList.toggle("error", Boolean(isError));
+}
+
+// Header values must be Latin-1; anything else goes as a query parameter instead.
+function justificationFits() {
+  return /^[\x20-\x7e]*$/.test(state.why);
+}
+
+async function call(method, path, params, body) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of params || []) url.searchParams.append(name, value);
+  const headers = { "X-API-Key": state.key, Accept: "application/json" };
+  if (justificationFits()) headers["X-Justification"] = state.why;
+  else if (body) body.justification = state.why;
+  else url.searchParams.set("justification", state.why);
+  const init = { method, headers };
+  if (body) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, init);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : "request refused";
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return data;
+}
+
+function formatTime(value) {
+  return value ? new Date(value).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "";
+}
+
+function fragmentNode(segments) {
+  const p = el("p", { class: "fragment" });
+  for (const segment of segments) {
+    p.append(segment.hit ? el("mark", {}, segment.text) : document.createTextNode(segment.text));
+  }
+  return p;
+}
+
+function entityChips(entities) {
+  const chips = el("div", { class: "chips" });
+  for (const [type, values] of Object.entries(entities || {})) {
+    for (const value of values) {
+      chips.append(
+        el("button", { type: "button", class: `chip chip-${type}`, title: `Open ${type} ${value}`,
+          onclick: () => openEntity(type, value) }, `${type}: ${value}`)
+      );
+    }
+  }
+  return chips;
+}
+
+function reportCard(report, { compact } = {}) {
+  const card = el("article", { class: "card", "data-id": report.id });
+  const title = el("button", { type: "button", class: "title", onclick: () => openReport(report.id) },
+    el("span", { class: "kind" }, report.source.replace(/_/g, " ")), ` · ${report.source_id}`);
+  const meta = el("div", { class: "meta" }, title,
+    el("span", {}, formatTime(report.timestamp)),
+    report.region ? el("span", { class: "region" }, report.region) : null);
+  card.append(meta);
+  if (report.highlights && report.highlights.length) {
+    for (const fragment of report.highlights) card.append(fragmentNode(fragment));
+  } else if (report.text) {
+    card.append(el("p", { class: "fragment" }, compact ? report.text.slice(0, 240) : report.text));
+  }
+  if (report.shared && Object.keys(report.shared).length) {
+    card.append(el("div", { class: "shared" }, "shares ", entityChips(report.shared)));
+  } else if (!compact) {
+    card.append(entityChips(report.entities));
+  }
+  if (report.similar > 0) {
+    const fold = el("button", { type: "button", class: "similar",
+      onclick: () => openReport(report.id) },
+      `${report.similar} similar report${report.similar === 1 ? "" : "s"}`);
+    card.append(fold);
+  }
+  return card;
+}
+
+function renderFilters() {
+  const box = $("filters");
+  box.replaceChildren();
+  state.filters.forEach((filter, index) => {
+    box.append(el("button", { type: "button", class: "chip active", title: "Remove filter",
+      onclick: () => { state.filters.splice(index, 1); runSearch(); } },
+      `${filter.label} ✕`));
+  });
+}
+
+function renderFacets(facets) {
+  const box = $("facets");
+  box.replaceChildren();
+  for (const [name, buckets] of Object.entries(facets || {})) {
+    if (!buckets.length) continue;
+    const list = el("ul", {});
+    for (const bucket of buckets) {
+      list.append(el("li", {}, el("button", { type: "button", class: "facet",
+        onclick: () => addFilter(name, bucket.value) }, `${bucket.value} (${bucket.count})`)));
+    }
+    box.append(el("h3", {}, name.replace("entities.", "")), list);
+  }
+}
+
+function addFilter(name, value) {
+  if (name === "source") state.filters.push({ param: "source", value, label: `source: ${value}` });
+  else if (name === "region") state.filters.push({ param: "region", value, label: `region: ${value}` });
+  else {
+    const type = name.replace("entities.", "");
+    state.filters.push({ param: "entity", value: `${type}:${value}`, label: `${type}: ${value}` });
+  }
+  runSearch();
+}
+
+function searchBody(cursor) {
+  const body = { q: $("q").value, sort: $("sort").value, collapse: $("collapse").checked,
+    size: 20, source: [], region: [], entity: [] };
+  for (const filter of state.filters) body[filter.param].push(filter.value);
+  if (cursor) body.cursor = cursor;
+  return body;
+}
+
+async function runSearch(more) {
+  const results = $("results");
+  if (!more) {
+    results.replaceChildren();
+    state.cursor = null;
+  }
+  renderFilters();
+  setStatus("Searching…");
+  try {
+    const page = await call("POST", "/api/search", [], searchBody(more ? state.cursor : null));
+    if (!more) renderFacets(page.facets);
+    for (const report of page.results) results.append(reportCard(report));
+    state.cursor = page.next_cursor;
+    const old = $("more");
+    if (old) old.remove();
+    if (state.cursor) {
+      results.append(el("button", { type: "button", id: "more", onclick: () => runSearch(true) },
+        "More results"));
+    }
+    const clusters = page.clusters ? ` in ${page.clusters} clusters` : "";
+    setStatus(`${page.total} matching reports${clusters}`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+function detailPanel(...children) {
+  const panel = $("detail");
+  const close = el("button", { type: "button", class: "close", onclick: () => { panel.hidden = true; } },
+    "Close");
+  panel.replaceChildren(close, ...children.filter((child) => child));
+  panel.hidden = false;
+  panel.scrollTop = 0;
+}
+
+function listSection(title, reports) {
+  const section = el("section", {}, el("h3", {}, `${title} (${reports.length})`));
+  for (const report of reports) section.append(reportCard(report, { compact: true }));
+  return section;
+}
+
+async function openReport(id) {
+  try {
+    const view = await call("GET", `/api/reports/${encodeURIComponent(id)}`);
+    const report = view.report;
+    const parts = [
+      el("h2", {}, el("span", { class: "kind" }, report.source.replace(/_/g, " ")),
+        ` · ${report.source_id}`),
+      el("div", { class: "meta" }, el("span", {}, formatTime(report.timestamp)),
+        report.region ? el("span", { class: "region" }, report.region) : null,
+        el("span", {}, `cluster of ${view.cluster_size}`)),
+      el("pre", { class: "text", id: "report-text" }, report.text),
+      report.url ? el("p", { class: "url" }, report.url) : null,
+      entityChips(report.entities),
+    ];
+    if (report.restricted && Object.keys(report.restricted).length) {
+      parts.push(el("h3", {}, "Restricted details"),
+        el("pre", { class: "restricted" }, JSON.stringify(report.restricted, null, 2)));
+    }
+    parts.push(listSection("Same cluster", view.cluster), listSection("Linked reports", view.linked));
+    detailPanel(...parts);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+async function openEntity(type, value) {
+  try {
+    const view = await call("GET", `/api/entities/${encodeURIComponent(type)}`, [["value", value]]);
+    const sources = view.sources.map((b) => `${b.value} ${b.count}`).join(", ");
+    detailPanel(
+      el("h2", {}, `${view.type}: ${view.value}`),
+      el("p", {}, `${view.total} reports · first seen ${formatTime(view.first_seen)} · ` +
+        `last seen ${formatTime(view.last_seen)}`),
+      el("p", {}, `sources: ${sources || "none"}`),
+      listSection("Reports", view.reports),
+    );
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+async function start(event) {
+  event.preventDefault();
+  state.key = $("key").value.trim();
+  state.why = $("justification").value.trim();
+  try {
+    const me = await call("GET", "/api/whoami");
+    $("who").textContent = `${me.user} (${me.role}) · ${state.why}`;
+    $("login").hidden = true;
+    $("workspace").hidden = false;
+    $("q").focus();
+    runSearch();
+  } catch (error) {
+    $("who").textContent = error.message;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login").addEventListener("submit", start);
+  $("search").addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
+});

@@ -1,0 +1,236 @@
+"""The intake and dead-letter topics: what should exist, and `pipeline topics` to create them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import click
+
+from pipeline.errors import KafkaUnavailable, PipelineError, map_kafka_errors
+from pipeline.ingest.sources import dlq_topic, intake_topics
+from pipeline.settings import Settings, get_settings
+
+DEFAULT_DLQ_PARTITIONS = 1
+# Kafka's "topic already exists" error code: another worker created it between look and create.
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic the pipeline needs: name, partitions, replication factor, topic configs."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: Mapping[str, str] = field(default_factory=dict)
+
+
+class TopicState(StrEnum):
+    """What `ensure_topics` found or did for one topic."""
+
+    CREATED = "created"
+    PRESENT = "already present"
+    PARTITIONS_DIFFER = "partition count differs"
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    """The result for one topic; `partitions` is what the broker has, `wanted` what we asked."""
+
+    name: str
+    state: TopicState
+    partitions: int
+    wanted: int
+
+    def describe(self) -> str:
+        """One human-readable line."""
+        if self.state is TopicState.PARTITIONS_DIFFER:
+            return f"{self.name}: {self.state} (has {self.partitions}, wanted {self.wanted})"
+        return f"{self.name}: {self.state} ({self.partitions} partitions)"
+
+
+def wanted_topics(
+    settings: Settings,
+    *,
+    partitions: int | None = None,
+    dlq_partitions: int | None = None,
+    retention_ms: int | None = None,
+) -> list[TopicSpec]:
+    """The four intake topics and the dead-letter topic, sized by the settings or overrides.
+
+    Names carry `settings.topic_prefix` (empty in production; tests isolate with it).
+    """
+    intake_retention = settings.intake_retention_ms if retention_ms is None else retention_ms
+    intake = [
+        TopicSpec(
+            name,
+            partitions or settings.intake_partitions,
+            settings.replication_factor,
+            {"retention.ms": str(intake_retention)},
+        )
+        for name in intake_topics(settings.topic_prefix)
+    ]
+    dlq = TopicSpec(
+        dlq_topic(settings.topic_prefix),
+        dlq_partitions or DEFAULT_DLQ_PARTITIONS,
+        settings.replication_factor,
+        {"retention.ms": str(settings.dlq_retention_ms)},
+    )
+    return [*intake, dlq]
+
+
+def plan_topics(
+    wanted: Iterable[TopicSpec], existing: Mapping[str, int]
+) -> tuple[list[TopicSpec], list[TopicOutcome]]:
+    """Split `wanted` into topics to create and outcomes for those already there.
+
+    `existing` maps topic name to its partition count on the broker.
+    """
+    to_create: list[TopicSpec] = []
+    outcomes: list[TopicOutcome] = []
+    for spec in wanted:
+        have = existing.get(spec.name)
+        if have is None:
+            to_create.append(spec)
+        elif have == spec.partitions:
+            outcomes.append(TopicOutcome(spec.name, TopicState.PRESENT, have, spec.partitions))
+        else:
+            outcomes.append(
+                TopicOutcome(spec.name, TopicState.PARTITIONS_DIFFER, have, spec.partitions)
+            )
+    return to_create, outcomes
+
+
+def _admin(settings: Settings) -> Any:
+    from kafka import KafkaAdminClient
+
+    from pipeline.clients import kafka_config
+
+    return KafkaAdminClient(**kafka_config(settings, client_id="ct-pipeline-topics"))
+
+
+def existing_topics(admin: Any) -> dict[str, int]:
+    """Partition count of every topic on the broker."""
+    return {
+        topic["name"]: len(topic["partitions"])
+        for topic in admin.describe_topics()
+        if topic["error_code"] == 0
+    }
+
+
+def ensure_topics(
+    settings: Settings,
+    *,
+    partitions: int | None = None,
+    dlq_partitions: int | None = None,
+    retention_ms: int | None = None,
+) -> list[TopicOutcome]:
+    """Create the intake and dead-letter topics that are missing; never alters existing ones.
+
+    Safe to call from every worker at start: a topic created concurrently counts as present.
+    """
+    wanted = wanted_topics(
+        settings, partitions=partitions, dlq_partitions=dlq_partitions, retention_ms=retention_ms
+    )
+    with map_kafka_errors("ensuring topics"):
+        admin = _admin(settings)
+        try:
+            to_create, outcomes = plan_topics(wanted, existing_topics(admin))
+            if to_create:
+                request = {
+                    spec.name: {
+                        "num_partitions": spec.partitions,
+                        "replication_factor": spec.replication_factor,
+                        "configs": dict(spec.configs),
+                    }
+                    for spec in to_create
+                }
+                response = admin.create_topics(request, raise_errors=False, wait_for_metadata=True)
+                outcomes += _created(response, {s.name: s for s in to_create})
+        finally:
+            admin.close()
+    order = {spec.name: n for n, spec in enumerate(wanted)}
+    return sorted(outcomes, key=lambda outcome: order[outcome.name])
+
+
+def _created(response: Mapping[str, Any], specs: Mapping[str, TopicSpec]) -> list[TopicOutcome]:
+    outcomes = []
+    for result in response["topics"]:
+        spec = specs[result["name"]]
+        if result["error_code"] == 0:
+            state = TopicState.CREATED
+        elif result["error_code"] == TOPIC_ALREADY_EXISTS:
+            state = TopicState.PRESENT
+        else:
+            raise KafkaUnavailable(
+                f"creating topic {spec.name}: error {result['error_code']}: "
+                f"{result.get('error_message')}"
+            )
+        outcomes.append(TopicOutcome(spec.name, state, spec.partitions, spec.partitions))
+    return outcomes
+
+
+@click.group()
+def topics() -> None:
+    """Create and list the pipeline's Kafka topics (the four intake topics and intake.dlq)."""
+
+
+@topics.command()
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Partitions per intake topic [default: PIPELINE_INTAKE_PARTITIONS, 6].",
+)
+@click.option(
+    "--dlq-partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Partitions of intake.dlq [default: {DEFAULT_DLQ_PARTITIONS}].",
+)
+@click.option(
+    "--retention-ms",
+    type=int,
+    default=None,
+    help="Retention of intake topics in ms, -1 for ever "
+    "[default: PIPELINE_INTAKE_RETENTION_MS, 30 days].",
+)
+def ensure(partitions: int | None, dlq_partitions: int | None, retention_ms: int | None) -> None:
+    """Create the intake and dead-letter topics that do not exist yet (idempotent).
+
+    Existing topics are never changed; a partition count that differs from the one asked
+    for is reported, not fixed (Kafka can only add partitions, which reshuffles keys).
+    """
+    try:
+        outcomes = ensure_topics(
+            get_settings(),
+            partitions=partitions,
+            dlq_partitions=dlq_partitions,
+            retention_ms=retention_ms,
+        )
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+
+
+@topics.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Include Kafka's internal topics.")
+def list_topics(show_all: bool) -> None:
+    """List topics on the broker with their partition counts."""
+    settings = get_settings()
+    try:
+        with map_kafka_errors("listing topics"):
+            admin = _admin(settings)
+            try:
+                found = existing_topics(admin)
+            finally:
+                admin.close()
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name in sorted(found):
+        if show_all or not name.startswith("__"):
+            click.echo(f"{name}\t{found[name]}")

@@ -1,0 +1,67 @@
+"""Short-lived kafka-python clients for operations code: fail fast, leave nothing behind.
+
+kafka-python 3.0 starts an IO thread before it bootstraps in the constructor and, when
+the bootstrap fails, neither stops that thread nor closes the sockets of refused connection
+attempts. A worker that checks Kafka every few seconds while the broker is down would pile
+them up. So: probe the bootstrap servers with a plain TCP connect first (a clean, quick
+"unreachable"), and if the constructor still fails, stop what it started.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, TypeVar
+
+from pipeline.clients import kafka_config
+from pipeline.errors import KafkaUnavailable
+from pipeline.settings import Settings
+
+__all__ = ["build_client", "unreachable_reason"]
+
+T = TypeVar("T")
+
+
+def unreachable_reason(settings: Settings, timeout_s: float) -> str | None:
+    """None when a TCP connection to some bootstrap server opens, else why none did."""
+    errors = []
+    for server in settings.kafka_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+                return None
+        except (OSError, ValueError) as exc:
+            errors.append(f"{server.strip()}: {exc}")
+    return "; ".join(errors) or "no bootstrap servers configured"
+
+
+def build_client(cls: type[T], settings: Settings, timeout_s: float, **overrides: Any) -> T:
+    """Construct a kafka-python client class with short timeouts; raise KafkaUnavailable.
+
+    Raises without constructing anything when no bootstrap server accepts a connection.
+    """
+    reason = unreachable_reason(settings, timeout_s)
+    if reason is not None:
+        raise KafkaUnavailable(f"Kafka unreachable: {reason}")
+    timeout_ms = int(timeout_s * 1000)
+    config = kafka_config(
+        settings, request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms, **overrides
+    )
+    client: Any = cls.__new__(cls)
+    try:
+        client.__init__(**config)
+    except Exception as exc:
+        _release(client)
+        raise KafkaUnavailable(
+            f"Kafka client failed to start: {type(exc).__name__}: {exc}"
+        ) from exc
+    return client  # type: ignore[no-any-return]
+
+
+def _release(client: Any) -> None:
+    """Stop the network client and IO thread of a half-built kafka-python client."""
+    inner = getattr(client, "_client", None)
+    if inner is not None:
+        inner.close()
+    net = getattr(client, "_net", None)
+    if net is not None:
+        net.stop()

@@ -1,0 +1,103 @@
+"""`pipeline stack up | down | status | logs`: the local Kafka + Elasticsearch stack."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+
+import click
+
+from pipeline.errors import StackError
+from pipeline.settings import get_settings
+from pipeline.stack import control, process
+
+
+def _echo(message: str) -> None:
+    click.echo(f"stack: {message}", err=True)
+
+
+@click.group()
+def stack() -> None:
+    """Run a local single-node Kafka broker and Elasticsearch node for development and tests.
+
+    Both come from Maven Central (Maven must be installed; a JDK 17+ runs them), are cached
+    under PIPELINE_CACHE_DIR (~/.cache/ct-pipeline) and keep data, logs and PID files under
+    PIPELINE_STATE_DIR (~/.local/state/ct-pipeline; as root /var/lib/ct-pipeline, and
+    Elasticsearch, which refuses root, runs as the system user STACK_USER).
+    Ports: STACK_KAFKA_PORT (19092), STACK_KAFKA_CONTROLLER_PORT (19093), STACK_ES_PORT (19200).
+    """
+
+
+@stack.command()
+def up() -> None:
+    """Start Kafka and Elasticsearch (reusing what runs) and wait until both are healthy.
+
+    The first run downloads about 250 MB; later runs need no network.
+    """
+    try:
+        control.up(get_settings(), _echo)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@stack.command()
+def down() -> None:
+    """Stop both services (SIGTERM, then SIGKILL after 30 s). Data is kept."""
+    try:
+        control.down(get_settings(), _echo)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@stack.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def status(as_json: bool) -> None:
+    """Show versions, ports, PIDs, health and log file of each service.
+
+    Exits 0 when both services are healthy, 1 otherwise.
+    """
+    settings = get_settings()
+    services = control.status(settings)
+    if as_json:
+        body = {
+            "state_dir": str(settings.state_dir),
+            "services": {s.name: dataclasses.asdict(s) for s in services},
+        }
+        click.echo(json.dumps(body, indent=2))
+    else:
+        click.echo(f"state dir: {settings.state_dir}")
+        for s in services:
+            click.echo(
+                f"{s.name:<14} {s.version:<8} 127.0.0.1:{s.port:<6} "
+                f"pid {s.pid if s.pid is not None else '-':<8} {s.health:<8} {s.log}"
+            )
+    if not all(s.healthy for s in services):
+        raise SystemExit(1)
+
+
+@stack.command()
+@click.argument("service", type=click.Choice(["kafka", "elasticsearch"]), default="kafka")
+@click.option("-n", "--lines", default=50, show_default=True, help="Lines to show.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
+def logs(service: str, lines: int, follow: bool) -> None:
+    """Print the end of a service's log (SERVICE: kafka or elasticsearch)."""
+    path = control.log_file(get_settings(), service)
+    if not path.exists():
+        raise click.ClickException(f"no log yet at {path}; has `pipeline stack up` run?")
+    if follow and shutil.which("tail"):
+        # tail -F survives log rotation, which a Python loop would have to reimplement.
+        os.execvp("tail", ["tail", "-n", str(lines), "-F", str(path)])  # noqa: S606
+    for line in process.tail(path, lines):
+        click.echo(line)
+    if follow:
+        with path.open() as handle:
+            handle.seek(0, os.SEEK_END)
+            while True:
+                line = handle.readline()
+                if line:
+                    click.echo(line, nl=False)
+                else:
+                    time.sleep(0.5)

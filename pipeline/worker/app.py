@@ -1,0 +1,152 @@
+"""The faust application: one agent per intake topic, each a thin loop over `Runtime.handle`.
+
+Topics are read as raw bytes (no faust codec can fail on a bad record) and tombstones are let
+through (`allow_empty`) so they reach validation and the dead-letter topic. Auto-ack is off:
+a batch's events are acked, in offset order, only after `Runtime.handle` returned, which is
+after every record was indexed or its dead-letter record was acknowledged by the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+import faust
+
+from pipeline.ingest.records import RawRecord
+from pipeline.ingest.sources import dlq_topic, intake_topics
+from pipeline.ops.health import liveness
+from pipeline.ops.metrics import render
+from pipeline.settings import Settings
+from pipeline.worker.observe import WorkerObserver, observe_outcome
+from pipeline.worker.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def broker_url(settings: Settings) -> str:
+    """faust's broker URL: `kafka://host1:port;host2:port`."""
+    return ";".join(f"kafka://{server.strip()}" for server in settings.kafka_servers.split(","))
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """faust credentials for SASL/SSL, or None for PLAINTEXT."""
+    protocol = settings.kafka_security_protocol.upper()
+    if protocol == "PLAINTEXT":
+        return None
+    context = None
+    if protocol in {"SSL", "SASL_SSL"}:
+        cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        context = ssl.create_default_context(cafile=cafile)
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    password = (
+        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+    )
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=password,
+        mechanism=settings.kafka_sasl_mechanism or "PLAIN",
+        ssl_context=context,
+    )
+
+
+def to_raw(message: Any) -> RawRecord:
+    """A faust Message as the pipeline's RawRecord (bytes untouched)."""
+    timestamp = message.timestamp
+    return RawRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple((name, bytes(value or b"")) for name, value in (message.headers or ())),
+        timestamp_ms=round(timestamp * 1000) if timestamp is not None else None,
+    )
+
+
+def create_app(settings: Settings, runtime: Runtime) -> faust.App:
+    """Build the faust app whose agents feed `runtime`."""
+    app = faust.App(
+        settings.consumer_group,
+        broker=broker_url(settings),
+        broker_credentials=broker_credentials(settings),
+        store="memory://",
+        value_serializer="raw",
+        key_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        topic_partitions=settings.intake_partitions,
+        topic_replication_factor=settings.replication_factor,
+        web_enabled=True,
+        web_port=settings.worker_port,
+        web_bind=settings.worker_host,
+        web_in_thread=False,
+        autodiscover=False,
+    )
+    dlq = app.topic(
+        dlq_topic(settings.topic_prefix), key_type=bytes, value_type=bytes, allow_empty=True
+    )
+
+    async def send_dead_letter(dead: Any) -> None:
+        from pipeline.ingest.dlq import dead_letter_message
+
+        key, value, headers = dead_letter_message(dead.record, dead.error)
+        pending = await dlq.send(key=key, value=value, headers=list(headers))
+        await pending  # wait for the broker's acknowledgement before the source is acked
+
+    runtime.send_dead_letter = send_dead_letter
+    runtime.on_outcome = observe_outcome
+
+    names = [_add_agent(app, runtime, settings, t) for t in intake_topics(settings.topic_prefix)]
+    _add_pages(app, WorkerObserver(settings, runtime, names), settings)
+    return app
+
+
+def _add_pages(app: faust.App, observer: WorkerObserver, settings: Settings) -> None:
+    """/metrics, /healthz (alive) and /readyz (503 unless every check passes) for operators."""
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        body, content_type = render()
+        return web.bytes(body, content_type=content_type.split(";")[0])
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json(liveness())
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        report = await observer.health.report_async()
+        return web.json(report, status=200 if report["ready"] else 503)
+
+    @app.timer(interval=settings.lag_refresh_interval_s)  # type: ignore[untyped-decorator]
+    async def refresh_lag() -> None:
+        try:
+            await asyncio.to_thread(observer.refresh_lag)
+        except Exception:  # lag is for operators; failing to read it must not stop a worker
+            log.warning("could not refresh consumer lag", exc_info=True)
+
+
+def _add_agent(app: faust.App, runtime: Runtime, settings: Settings, topic_name: str) -> str:
+    topic = app.topic(topic_name, key_type=bytes, value_type=bytes, allow_empty=True)
+    name = topic_name.rsplit(".", 1)[-1]
+
+    async def consume(stream: Any) -> None:
+        state = runtime.agent(name)
+        state.running = True
+        try:
+            async for events in stream.noack_take(settings.batch_size, settings.batch_timeout_s):
+                await runtime.handle(name, [to_raw(event.message) for event in events])
+                for event in events:
+                    await stream.ack(event)
+        finally:
+            state.running = False
+
+    consume.__name__ = f"consume_{name.replace('-', '_')}"
+    consume.__qualname__ = consume.__name__
+    app.agent(topic, name=f"{app.conf.id}.{name}")(consume)
+    return name

@@ -1,0 +1,170 @@
+"""Unit tests of the API's plain parts: keys and roles, request bodies, cursors, response models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import SecretStr
+
+from pipeline.api.auth import Permission, Role, authenticate, load_keys
+from pipeline.api.models import Report, Segment, split_fragment
+from pipeline.api.queries import (
+    BadCursorError,
+    SearchParams,
+    SortOrder,
+    decode_cursor,
+    encode_cursor,
+    normalise_entity_value,
+    search_body,
+)
+from pipeline.enrich.mentions import EntityType
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+
+KEYS = {
+    "k-analyst-0123456789": {"user": "alice", "role": "analyst"},
+    "k-restricted-0123456": {"user": "rita", "role": "restricted"},
+    "k-operator-012345678": {"user": "otto", "role": "operator"},
+}
+
+
+def settings_with(keys: object) -> Settings:
+    return Settings(api_keys=SecretStr(json.dumps(keys)))
+
+
+def test_keys_map_to_principals_and_roles_to_rights() -> None:
+    keys = load_keys(settings_with(KEYS))
+    alice = authenticate(keys, "k-analyst-0123456789")
+    rita = authenticate(keys, "k-restricted-0123456")
+    otto = authenticate(keys, "k-operator-012345678")
+    assert alice is not None and (alice.user, alice.role) == ("alice", Role.ANALYST)
+    assert rita is not None and rita.sees_restricted and not alice.sees_restricted
+    assert otto is not None and otto.can(Permission.METRICS) and not otto.can(Permission.SEARCH)
+    assert not alice.can(Permission.METRICS)
+
+
+@pytest.mark.parametrize(
+    "presented", [None, "", "k-analyst-012345678", "k-analyst-0123456789 ", "x" * 500]
+)
+def test_wrong_or_missing_keys_authenticate_nobody(presented: str | None) -> None:
+    assert authenticate(load_keys(settings_with(KEYS)), presented) is None
+
+
+def test_no_keys_configured_lets_nobody_in() -> None:
+    assert load_keys(Settings()) == ()
+    assert authenticate((), "anything-at-all-here") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json {",
+        json.dumps(["a list"]),
+        json.dumps({"short": {"user": "u", "role": "analyst"}}),
+        json.dumps({"long-enough-key-0001": {"user": "u", "role": "admin"}}),
+        json.dumps({"long-enough-key-0001": {"role": "analyst"}}),
+    ],
+)
+def test_bad_key_configuration_is_refused_without_echoing_keys(raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_keys(Settings(api_keys=SecretStr(raw)))
+    assert "long-enough-key-0001" not in str(info.value)
+    assert "short" not in str(info.value)
+
+
+def test_analyst_bodies_never_ask_for_restricted_fields() -> None:
+    params = SearchParams(q="bridge", entities=((EntityType.PHONE, "07700 900123"),))
+    body = search_body(params, restricted=False)
+    assert body["_source"]["excludes"][-2:] == ["restricted", "restricted.*"]
+    assert list(body["highlight"]["fields"]) == ["text"]
+    assert not any("restricted" in name for name in body["aggs"])
+    query = body["query"]["bool"]["must"][0]["simple_query_string"]
+    assert not any("restricted" in f for f in query["fields"])
+    assert body["query"]["bool"]["filter"] == [{"term": {"entities.phone": "+447700900123"}}]
+    assert "restricted" not in json.dumps(search_body(params, restricted=True)["_source"])
+
+
+def test_empty_query_matches_all_and_collapse_pages_by_offset() -> None:
+    body = search_body(SearchParams(collapse=True, size=5), restricted=False)
+    assert body["query"]["bool"]["must"] == [{"match_all": {}}]
+    assert body["collapse"]["field"] == "cluster_id"
+    assert body["collapse"]["inner_hits"]["size"] == 0
+    assert body["from"] == 0 and "search_after" not in body
+    cursor = encode_cursor(SortOrder.RELEVANCE, start=5)
+    paged = search_body(SearchParams(collapse=True, size=5, cursor=cursor), restricted=False)
+    assert paged["from"] == 5
+
+
+def test_flat_search_pages_with_search_after() -> None:
+    after = [1730451600000, "public_report", "pr-1"]
+    cursor = encode_cursor(SortOrder.NEWEST, after=after)
+    body = search_body(
+        SearchParams(sort=SortOrder.NEWEST, collapse=False, cursor=cursor), restricted=False
+    )
+    assert body["search_after"] == after
+    assert body["sort"][-2:] == [{"source": "asc"}, {"source_id": "asc"}]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "order", "collapse"),
+    [
+        ("%%%", SortOrder.NEWEST, False),
+        (encode_cursor(SortOrder.NEWEST, after=[1, "a", "b"]), SortOrder.OLDEST, False),
+        (encode_cursor(SortOrder.NEWEST, after=[1, "a"]), SortOrder.NEWEST, False),
+        (encode_cursor(SortOrder.NEWEST, after=[{"x": 1}, "a", "b"]), SortOrder.NEWEST, False),
+        (encode_cursor(SortOrder.NEWEST, start=10_000), SortOrder.NEWEST, True),
+        (encode_cursor(SortOrder.NEWEST, after=[1, "a", "b"]), SortOrder.NEWEST, True),
+    ],
+)
+def test_foreign_cursors_are_refused(cursor: str, order: SortOrder, collapse: bool) -> None:
+    with pytest.raises(BadCursorError):
+        decode_cursor(cursor, order, collapse)
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "typed", "indexed"),
+    [
+        (EntityType.PHONE, "07700 900123", "+447700900123"),
+        (EntityType.VEHICLE, "ab12 cde", "AB12CDE"),
+        (EntityType.POSTCODE, "sw1a1aa", "SW1A 1AA"),
+        (EntityType.EMAIL, "Someone@Example.ORG", "someone@example.org"),
+        (EntityType.HANDLE, "BadActor", "@badactor"),
+        (EntityType.URL, "HTTPS://Example.com/x#frag", "https://example.com/x"),
+        (EntityType.PERSON, " John Smith ", "John Smith"),
+        (EntityType.PHONE, "not a phone", "not a phone"),
+    ],
+)
+def test_selectors_are_normalised_like_enrichment(
+    entity_type: EntityType, typed: str, indexed: str
+) -> None:
+    assert normalise_entity_value(entity_type, typed) == indexed
+
+
+def test_fragments_split_into_plain_segments() -> None:
+    fragment = "a <b>\ue000bomb\ue001</b> near \ue000bridge\ue001"
+    assert split_fragment(fragment) == [
+        Segment(text="a <b>"),
+        Segment(text="bomb", hit=True),
+        Segment(text="</b> near "),
+        Segment(text="bridge", hit=True),
+    ]
+    # A stray marker in the text itself only ever becomes plain text.
+    assert "".join(s.text for s in split_fragment("x\ue001y")) == "xy"
+
+
+def test_report_model_drops_restricted_unless_allowed() -> None:
+    hit = {
+        "_id": "abc",
+        "_source": {
+            "source": "public_report",
+            "source_id": "pr-1",
+            "text": "t",
+            "restricted": {"reporter": {"name": "Secret Person"}},
+            "extra": {"anything": "unvetted"},
+        },
+    }
+    analyst = Report.from_hit(hit, sees_restricted=False).model_dump_json()
+    assert "Secret Person" not in analyst and "unvetted" not in analyst
+    restricted = Report.from_hit(hit, sees_restricted=True)
+    assert restricted.restricted == {"reporter": {"name": "Secret Person"}}

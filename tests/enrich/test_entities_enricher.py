@@ -1,0 +1,69 @@
+"""The Enricher on real sentences, with the real spaCy model (loaded once per session)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import pairwise
+
+from pipeline.enrich.extract import NER_MAX_CHARS, Enricher
+from pipeline.enrich.mentions import Enrichment
+from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.sources import Source
+
+
+def report(text: str, location: Location | None = None, n: int = 0) -> Report:
+    return Report(
+        source=Source.HOTLINE_CALL,
+        source_id=f"h-{n}",
+        received_at=datetime(2024, 3, 12, 10, 30, tzinfo=UTC),
+        text=text,
+        location=location,
+        origin=Origin(topic="intake.hotline-calls", partition=0, offset=n),
+    )
+
+
+def test_a_hotline_summary(enricher: Enricher) -> None:
+    text = (
+        "Caller John Smith reports a man photographing Manchester Piccadilly station. "
+        "The man drove off in AB12 CDE. Call back on 07700 900123 or js@example.com."
+    )
+    [result] = enricher.enrich([report(text)])
+    assert result.entities["person"] == ["John Smith"]
+    assert "Manchester" in result.entities["location"][0]
+    assert result.entities["vehicle"] == ["AB12CDE"]
+    assert result.entities["phone"] == ["+447700900123"]
+    assert result.entities["email"] == ["js@example.com"]
+    assert result.region == "North West"
+    for mention in result.mentions:
+        assert text[mention.start : mention.end] == mention.text
+
+
+def test_batch_keeps_order_and_uses_location_fields(enricher: Enricher) -> None:
+    reports = [
+        report("A van parked near the mosque for three days.", Location(postcode="cf10 1ep"), 1),
+        report("Nothing of note.", Location(text="outside the Arndale, Manchester"), 2),
+        report("Leaflets left at a church in Leeds by Sarah Jones.", None, 3),
+        report("", None, 4),
+    ]
+    results = enricher.enrich(reports)
+    assert [r.region for r in results] == ["Wales", "North West", "North East", None]
+    assert results[2].entities["person"] == ["Sarah Jones"]
+    assert results[3] == Enrichment.from_mentions([], None)
+
+
+def test_ner_mentions_never_overlap_exact_ones(enricher: Enricher) -> None:
+    text = "Ring Acme Ltd on 0161 496 0123 about LS1 4AP and AB12 CDE."
+    [result] = enricher.enrich_texts([text])
+    spans = sorted((m.start, m.end) for m in result.mentions)
+    for (_, end), (start, _) in pairwise(spans):
+        assert end <= start
+    assert result.entities["postcode"] == ["LS1 4AP"]
+
+
+def test_very_long_text_is_bounded_but_offsets_stay_true(enricher: Enricher) -> None:
+    tail = " Call 07700 900123 about Jane Doe in Leeds."
+    text = "word " * (NER_MAX_CHARS // 5) + tail
+    [result] = enricher.enrich_texts([text])
+    assert result.entities["phone"] == ["+447700900123"]  # exact extractors see it all
+    for mention in result.mentions:
+        assert text[mention.start : mention.end] == mention.text

@@ -1,0 +1,101 @@
+"""Phone extraction: the formats people write, and the numbers that are not phones."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.enrich.exact import extract_phone, normalise_phone
+
+
+def values(text: str) -> list[str]:
+    return [m.value for m in extract_phone(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call 07700 900123 now", "+447700900123"),
+        ("call 07700900123.", "+447700900123"),
+        ("07700-900-123", "+447700900123"),
+        ("07700.900.123", "+447700900123"),
+        ("0 7 7 0 0 9 0 0 1 2 3", "+447700900123"),
+        ("+44 7700 900123", "+447700900123"),
+        ("+447700900123", "+447700900123"),
+        ("+44 (0)7700 900123", "+447700900123"),
+        ("+44 (0) 20 7946 0123", "+442079460123"),
+        ("0044 7700 900123", "+447700900123"),
+        ("(0161) 496 0123", "+441614960123"),
+        ("0161-496-0123", "+441614960123"),
+        ("020 7946 0123", "+442079460123"),
+        ("0207 946 0123", "+442079460123"),
+        ("029 2018 0345", "+442920180345"),
+        ("0800 123 4567", "+448001234567"),
+        ("01632 960001", "+441632960001"),
+        ("tel:07700900123", "+447700900123"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("+1 202 555 0143", "+12025550143"),
+        ("phone number 07700 900123", "+447700900123"),
+    ],
+)
+def test_formats_people_write(text: str, expected: str) -> None:
+    assert values(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on 12/03/2024 at 10:30",
+        "on 01.02.2024",
+        "2024-01-02",
+        "07/03/2024",
+        "paid £1,250.00",
+        "£0.99 and $15",
+        "crime ref 0123456789",
+        "crime reference number: 01632 960001",
+        "order no. 01234 567890",
+        "Order #0161 496 0123",
+        "tracking number 0123 4567 8901 2345",
+        "account 07700900123",
+        "IP 192.168.0.1 and 10.0.0.254",
+        "version 3.11.7, v2.10.3",
+        "IMEI 356938035643809",
+        "card 4929 1234 5678 9012",
+        "01234567890123456",
+        "07700900123456",
+        "0412345678",
+        "0123456789",
+        "07700 900 8 something",
+        "01638 496 0101",
+        "ref07700900123",
+        "999",
+    ],
+)
+def test_things_that_are_not_phones(text: str) -> None:
+    assert values(text) == []
+
+
+def test_two_numbers_in_a_row_are_split() -> None:
+    assert values("07700 900123 07700 900456") == ["+447700900123", "+447700900456"]
+
+
+def test_bracket_wrapping_the_number_is_not_part_of_it() -> None:
+    text = "(07700 900123)"
+    [mention] = extract_phone(text)
+    assert mention.text == "07700 900123"
+    assert text[mention.start : mention.end] == mention.text
+
+
+def test_offsets_point_at_the_written_number() -> None:
+    text = "Caller on 0161 496 0123, also +44 7700 900123."
+    for mention in extract_phone(text):
+        assert text[mention.start : mention.end] == mention.text
+    assert [m.text for m in extract_phone(text)] == ["0161 496 0123", "+44 7700 900123"]
+
+
+def test_fictional_mobile_range_is_accepted_though_not_valid() -> None:
+    assert normalise_phone("07700 900999") == "+447700900999"
+
+
+def test_foreign_numbers_must_be_valid() -> None:
+    assert normalise_phone("+33 1") is None
+    assert normalise_phone("+999 1234 5678") is None

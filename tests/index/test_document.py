@@ -1,0 +1,148 @@
+"""Unit tests for document ids, external versions and `_source` building."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.enrich.clusters import ClusterAssignment
+from pipeline.enrich.mentions import Enrichment, EntityType, Mention
+from pipeline.index.document import build_document, doc_id, doc_version
+from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.sources import Source
+
+RECEIVED = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+INGESTED = datetime(2026, 3, 1, 9, 31, 5, tzinfo=UTC)
+
+
+def make_report(**changes: object) -> Report:
+    fields: dict[str, object] = {
+        "source": Source.HOTLINE_CALL,
+        "source_id": "call-42",
+        "received_at": RECEIVED,
+        "text": "Caller saw AB12 CDE outside the station, ring 020 7946 0123",
+        "origin": Origin(
+            topic="intake.hotline-calls", partition=3, offset=77, timestamp_ms=1_772_353_800_123
+        ),
+    }
+    fields.update(changes)
+    return Report.model_validate(fields)
+
+
+def test_doc_id_is_deterministic_url_safe_and_per_pair() -> None:
+    first = doc_id("public_report", "r-1")
+    assert first == doc_id("public_report", "r-1")
+    assert re.fullmatch(r"[0-9a-f]{40}", first)
+    assert doc_id("hotline_call", "r-1") != first
+    assert doc_id("public_report", "r-2") != first
+    # ids full of characters that need escaping still give a URL-safe id of fixed length
+    assert re.fullmatch(r"[0-9a-f]{40}", doc_id("online_referral", "a/b?c=d#é " * 100))
+
+
+def test_doc_id_pairs_cannot_collide_by_concatenation() -> None:
+    assert doc_id("public_report", "x:y") != doc_id("public_report:x", "y")
+    assert doc_id("public_report", "xy") != doc_id("public_repor", "txy")
+
+
+def test_doc_version_is_the_kafka_record_time() -> None:
+    assert doc_version(make_report()) == 1_772_353_800_123
+
+
+@pytest.mark.parametrize("timestamp_ms", [None, -1])
+def test_doc_version_falls_back_to_received_at(timestamp_ms: int | None) -> None:
+    origin = Origin(topic="t", partition=0, offset=0, timestamp_ms=timestamp_ms)
+    assert doc_version(make_report(origin=origin)) == int(RECEIVED.timestamp() * 1000)
+
+
+def test_resend_is_newer_and_replay_is_older() -> None:
+    original = make_report()
+    resent = make_report(
+        origin=original.origin.model_copy(update={"timestamp_ms": 1_772_353_900_000})
+    )
+    assert doc_version(resent) > doc_version(original)
+    assert doc_version(make_report()) == doc_version(original)
+
+
+def test_build_document_minimal_report_has_no_nulls() -> None:
+    document = build_document(make_report(), Enrichment(), None, ingested_at=INGESTED)
+    assert document == {
+        "source": "hotline_call",
+        "source_id": "call-42",
+        "@timestamp": "2026-03-01T09:30:00+01:00",
+        "schema_version": 1,
+        "text": "Caller saw AB12 CDE outside the station, ring 020 7946 0123",
+        "entities": {},
+        "entity_mentions": [],
+        "duplicate": False,
+        "kafka": {"topic": "intake.hotline-calls", "partition": 3, "offset": 77},
+        "event": {
+            "ingested": "2026-03-01T09:31:05+00:00",
+            "created": "2026-03-01T08:30:00.123+00:00",
+        },
+    }
+
+
+def test_build_document_full_report() -> None:
+    report = make_report(
+        url="https://example.org/x",
+        location=Location(text="Leeds station", postcode="LS1 4DY", lat=53.79, lon=-1.54),
+        attributes={"duration_s": 95, "handler_id": "h7"},
+        restricted={"caller": {"name": "Ann Smith", "phone": "+442079460123"}},
+        extra={"campaign": {"code": 3}},
+    )
+    mentions = [
+        Mention(EntityType.PHONE, "020 7946 0123", "+442079460123", 46, 59),
+        Mention(EntityType.VEHICLE, "AB12 CDE", "AB12CDE", 11, 19),
+    ]
+    enrichment = Enrichment.from_mentions(mentions, region="North East")
+    cluster = ClusterAssignment(cluster_id="c-9", duplicate=True)
+    document = build_document(report, enrichment, cluster, ingested_at=INGESTED)
+
+    assert document["entities"] == {"vehicle": ["AB12CDE"], "phone": ["+442079460123"]}
+    assert document["entity_mentions"][0] == {
+        "type": "vehicle",
+        "text": "AB12 CDE",
+        "value": "AB12CDE",
+        "start": 11,
+        "end": 19,
+    }
+    assert document["cluster_id"] == "c-9"
+    assert document["duplicate"] is True
+    assert document["region"] == "North East"
+    assert document["url"] == "https://example.org/x"
+    assert document["location"] == {
+        "text": "Leeds station",
+        "postcode": "LS1 4DY",
+        "geo": {"lat": 53.79, "lon": -1.54},
+    }
+    assert document["attributes"] == {"duration_s": 95, "handler_id": "h7"}
+    assert document["restricted"] == {"caller": {"name": "Ann Smith", "phone": "+442079460123"}}
+    assert document["extra"] == {"campaign": {"code": 3}}
+
+
+def test_location_without_both_coordinates_has_no_geo_point() -> None:
+    report = make_report(location=Location(postcode="LS1 4DY", lat=53.79))
+    document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
+    assert document["location"] == {"postcode": "LS1 4DY"}
+
+
+def test_empty_location_is_left_out() -> None:
+    document = build_document(
+        make_report(location=Location()), Enrichment(), None, ingested_at=INGESTED
+    )
+    assert "location" not in document
+
+
+def test_naive_ingested_at_is_taken_as_utc() -> None:
+    naive = datetime(2026, 3, 1, 9, 31, 5)
+    document = build_document(make_report(), Enrichment(), None, ingested_at=naive)
+    assert document["event"]["ingested"] == "2026-03-01T09:31:05+00:00"
+
+
+def test_document_does_not_alias_report_dicts() -> None:
+    report = make_report(attributes={"channel": "officer"})
+    document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
+    document["attributes"]["channel"] = "changed"
+    assert report.attributes == {"channel": "officer"}

@@ -1,0 +1,65 @@
+"""Unit tests for the bulk sink's retry policy and request splitting."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, cast
+
+import pytest
+
+from pipeline.index.retry import backoff_ceiling, backoff_delay, classify_item
+from pipeline.index.sink import BulkSink
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "verdict"),
+    [
+        (200, None, "indexed"),
+        (201, None, "indexed"),
+        (409, "version_conflict_engine_exception", "stale"),
+        (429, "es_rejected_execution_exception", "retry"),
+        (429, "cluster_block_exception", "retry"),
+        (500, "null_pointer_exception", "retry"),
+        (503, "unavailable_shards_exception", "retry"),
+        (400, "index_closed_exception", "retry"),
+        (403, "cluster_block_exception", "retry"),
+        (404, "index_not_found_exception", "retry"),
+        (400, "mapper_parsing_exception", "rejected"),
+        (400, "document_parsing_exception", "rejected"),
+        (400, "strict_dynamic_mapping_exception", "rejected"),
+        (400, "illegal_argument_exception", "rejected"),
+        (413, None, "rejected"),
+        (409, "some_other_conflict", "rejected"),
+    ],
+)
+def test_classify_item(status: int, error_type: str | None, verdict: str) -> None:
+    assert classify_item(status, error_type) == verdict
+
+
+def test_backoff_ceiling_doubles_then_caps() -> None:
+    schedule = [backoff_ceiling(n, base=0.25, cap=3.0) for n in range(1, 7)]
+    assert schedule == [0.25, 0.5, 1.0, 2.0, 3.0, 3.0]
+    assert backoff_ceiling(10_000, base=0.25, cap=3.0) == 3.0
+
+
+def test_backoff_delay_is_full_jitter_within_the_ceiling() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(3, base=0.5, cap=10.0, rng=rng) for _ in range(500)]
+    assert all(0.0 <= delay <= 2.0 for delay in delays)
+    # full jitter spreads over the whole range, not around the ceiling
+    assert min(delays) < 0.2 and max(delays) > 1.8
+
+
+def _chunks(sink: BulkSink, sizes: list[int]) -> list[list[int]]:
+    encoded = [b"x" * size for size in sizes]
+    return list(sink._chunks(list(range(len(sizes))), encoded))
+
+
+def test_chunks_split_by_count() -> None:
+    sink = BulkSink(cast(Any, None), max_actions=3, max_bytes=10_000)
+    assert _chunks(sink, [10] * 7) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_chunks_split_by_bytes_and_oversized_document_goes_alone() -> None:
+    sink = BulkSink(cast(Any, None), max_actions=100, max_bytes=100)
+    assert _chunks(sink, [40, 40, 40, 250, 10, 90]) == [[0, 1], [2], [3], [4, 5]]

@@ -1,0 +1,198 @@
+"""The bulk sink against the real Elasticsearch node: versions, rejections, real failures."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from pipeline.enrich.mentions import Enrichment, EntityType, Mention
+from pipeline.errors import SinkBackpressure
+from pipeline.index.document import build_document, doc_id, doc_version
+from pipeline.index.mapping import ensure_index
+from pipeline.index.sink import BulkSink, IndexAction
+from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.sources import Source
+from pipeline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+BASE_MS = 1_772_353_800_000
+
+
+def action(
+    source_id: str, *, version_ms: int = BASE_MS, text: str = "seen near the bridge"
+) -> IndexAction:
+    report = Report(
+        source=Source.PUBLIC_REPORT,
+        source_id=source_id,
+        received_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        text=text,
+        location=Location(text="Leeds", postcode="LS1 4DY", lat=53.8, lon=-1.55),
+        attributes={"channel": "online_form"},
+        restricted={"reporter": {"name": "Jo Bloggs", "anonymous": False}},
+        extra={"upstream_only": {"nested": [1, 2]}},
+        origin=Origin(
+            topic="intake.public-reports", partition=0, offset=1, timestamp_ms=version_ms
+        ),
+    )
+    enrichment = Enrichment.from_mentions(
+        [Mention(EntityType.PERSON, "Jo", "Jo", 0, 2)], region="North East"
+    )
+    document = build_document(report, enrichment, None, ingested_at=datetime.now(UTC))
+    return IndexAction(
+        doc_id(report.source, report.source_id), doc_version(report), document, source_id
+    )
+
+
+@pytest.fixture
+def alias(es: Elasticsearch, settings: Settings, index_factory: Callable[[str], str]) -> str:
+    name = index_factory("sink")
+    ensure_index(es, settings.model_copy(update={"index_alias": name}))
+    return name
+
+
+def fast_sink(es: Elasticsearch, **options: Any) -> BulkSink:
+    return BulkSink(es, backoff_base=0.01, backoff_max=0.05, **options)
+
+
+def stored(es: Elasticsearch, alias: str, source_id: str) -> dict[str, Any]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, query={"term": {"source_id": source_id}})["hits"]
+    assert hits["total"]["value"] == 1, f"expected exactly one document for {source_id}"
+    return dict(hits["hits"][0]["_source"])
+
+
+def test_redelivery_overwrites_and_stale_replay_loses(es: Elasticsearch, alias: str) -> None:
+    sink = fast_sink(es)
+    first = sink.write([action("r1", text="first")], index=alias)
+    assert [o.status for o in first] == ["indexed"]
+
+    # same record delivered again (same version): overwrites, still one document
+    again = sink.write([action("r1", text="redelivered")], index=alias)
+    assert [o.status for o in again] == ["indexed"]
+    assert stored(es, alias, "r1")["text"] == "redelivered"
+
+    # an older record replayed: 409 is success ("stale") and the newer document stays
+    stale = sink.write([action("r1", version_ms=BASE_MS - 1, text="old replay")], index=alias)
+    assert [(o.status, o.http_status) for o in stale] == [("stale", 409)]
+    assert stored(es, alias, "r1")["text"] == "redelivered"
+
+    newer = sink.write([action("r1", version_ms=BASE_MS + 1, text="resent")], index=alias)
+    assert [o.status for o in newer] == ["indexed"]
+    assert stored(es, alias, "r1")["text"] == "resent"
+
+
+def test_rejected_document_comes_back_with_the_error_and_others_are_indexed(
+    es: Elasticsearch, alias: str
+) -> None:
+    good = action("ok-1")
+    unmapped = action("bad-1")._replace(document={**action("bad-1").document, "surprise": 1})
+    mistyped = action("bad-2")._replace(document={**action("bad-2").document, "duplicate": "maybe"})
+    outcomes = fast_sink(es).write([good, unmapped, mistyped], index=alias)
+
+    assert [o.action.ref for o in outcomes] == ["ok-1", "bad-1", "bad-2"]
+    assert [o.status for o in outcomes] == ["indexed", "rejected", "rejected"]
+    assert outcomes[1].http_status == 400
+    assert outcomes[1].error is not None
+    assert outcomes[1].error["type"] == "strict_dynamic_mapping_exception"
+    assert outcomes[2].error is not None
+    assert "duplicate" in outcomes[2].error["reason"]
+    stored(es, alias, "ok-1")
+
+
+def test_restricted_and_extra_are_stored_but_not_searchable(es: Elasticsearch, alias: str) -> None:
+    fast_sink(es).write([action("p1")], index=alias)
+    document = stored(es, alias, "p1")
+    assert document["restricted"]["reporter"]["name"] == "Jo Bloggs"
+    assert document["extra"] == {"upstream_only": {"nested": [1, 2]}}
+    for query in (
+        {"match": {"restricted.reporter.name": "Bloggs"}},
+        {"query_string": {"query": "Bloggs"}},
+        {"term": {"extra.upstream_only.nested": 1}},
+    ):
+        assert es.search(index=alias, query=query)["hits"]["total"]["value"] == 0
+    assert (
+        es.search(index=alias, query={"match": {"text": "bridge"}})["hits"]["total"]["value"] == 1
+    )
+
+
+def test_splits_large_batches_and_accounts_for_every_item(es: Elasticsearch, alias: str) -> None:
+    actions = [action(f"many-{n}", text="x" * (n * 50)) for n in range(60)]
+    outcomes = fast_sink(es, max_actions=7, max_bytes=4_000).write(actions, index=alias)
+    assert [o.action.ref for o in outcomes] == [a.ref for a in actions]
+    assert {o.status for o in outcomes} == {"indexed"}
+    es.indices.refresh(index=alias)
+    assert es.count(index=alias)["count"] == 60
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ({"index.blocks.write": True}, "index_unavailable"),
+        ({"index.blocks.read_only_allow_delete": True}, "throttled"),
+    ],
+)
+def test_blocked_index_gives_backpressure_after_retries(
+    es: Elasticsearch, alias: str, block: dict[str, bool], reason: str
+) -> None:
+    es.indices.put_settings(index=alias, settings=block)
+    retried: list[str] = []
+    sink = fast_sink(es, max_retries=2, on_retry=retried.append)
+    try:
+        with pytest.raises(SinkBackpressure) as caught:
+            sink.write([action("b1"), action("b2")], index=alias)
+    finally:
+        es.indices.put_settings(index=alias, settings={key: None for key in block})
+    assert caught.value.retry_after > 0
+    assert retried == [reason] * 4  # two documents, two retries each
+
+
+def test_closed_index_gives_backpressure(es: Elasticsearch, alias: str) -> None:
+    es.indices.close(index=alias)
+    with pytest.raises(SinkBackpressure, match="index_unavailable"):
+        fast_sink(es, max_retries=1).write([action("c1")], index=alias)
+
+
+def test_retry_succeeds_once_the_block_is_lifted(es: Elasticsearch, alias: str) -> None:
+    es.indices.put_settings(index=alias, settings={"index.blocks.write": True})
+
+    def lift_block(reason: str) -> None:
+        # an operator fixing the index while the sink backs off
+        es.indices.put_settings(index=alias, settings={"index.blocks.write": None})
+
+    sink = fast_sink(es, max_retries=3, on_retry=lift_block)
+    outcomes = sink.write([action("l1"), action("l2")], index=alias)
+    assert [o.status for o in outcomes] == ["indexed", "indexed"]
+    stored(es, alias, "l2")
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_node_gives_backpressure(settings: Settings) -> None:
+    unreachable = Elasticsearch(f"http://127.0.0.1:{closed_port()}", max_retries=0)
+    retried: list[str] = []
+    sink = BulkSink(unreachable, max_retries=2, backoff_base=0.01, on_retry=retried.append)
+    with pytest.raises(SinkBackpressure) as caught:
+        sink.write([action("u1")], index="anything")
+    assert retried == ["unreachable", "unreachable"]
+    assert caught.value.retry_after > 0
+    unreachable.close()
+
+
+def test_unserialisable_document_is_rejected_without_a_request(
+    es: Elasticsearch, alias: str
+) -> None:
+    broken = action("s1")._replace(document={"text": object()})
+    outcomes = fast_sink(es).write([broken, action("s2")], index=alias)
+    assert [o.status for o in outcomes] == ["rejected", "indexed"]
+    assert outcomes[0].error is not None
+    assert outcomes[0].error["type"] == "serialization_error"

@@ -1,0 +1,134 @@
+"""`stack up`/`down` on a second, private instance: idempotence, SIGKILL recovery, clean stop.
+
+The shared dev stack is never touched: this instance has its own ports and state directory
+(the download cache is shared, so nothing is fetched again).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.clients import elasticsearch_client, kafka_config
+from pipeline.settings import Settings
+from pipeline.stack import control, elasticsearch, kafka, process
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def instance() -> Iterator[Settings]:
+    # Not pytest's tmp_path: its parents are 0700, and as root Elasticsearch runs as a
+    # user who must be able to enter the state directory.
+    state = Path(tempfile.mkdtemp(prefix="ct-stack-"))
+    state.chmod(0o755)
+    kafka_port, controller_port, es_port = _free_ports(3)
+    settings = Settings(
+        kafka_bootstrap_servers="",
+        elasticsearch_url="",
+        state_dir=state,
+        stack_kafka_port=kafka_port,
+        stack_kafka_controller_port=controller_port,
+        stack_es_port=es_port,
+        stack_kafka_heap="256m",
+        stack_es_heap="512m",
+    )
+    try:
+        yield settings
+    finally:
+        control.down(settings, echo=lambda _: None)
+        # Root-owned and service-user-owned files alike; we started it, we clean it.
+        import shutil
+
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _pids(settings: Settings) -> dict[str, int | None]:
+    return {s.name: s.pid for s in control.status(settings)}
+
+
+def _produce_and_index(settings: Settings, topic: str) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(**kafka_config(settings), acks="all")
+    try:
+        for n in range(20):
+            producer.send(topic, key=str(n).encode(), value=f"record {n}".encode())
+        producer.flush()
+    finally:
+        producer.close()
+    es = elasticsearch_client(settings)
+    try:
+        es.index(index="kept", id="doc-1", document={"text": "survives a crash"}, refresh=True)
+    finally:
+        es.close()
+
+
+def _read_back(settings: Settings, topic: str) -> tuple[list[bytes], dict[str, object]]:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic, **kafka_config(settings), auto_offset_reset="earliest", consumer_timeout_ms=15_000
+    )
+    try:
+        values = []
+        for message in consumer:
+            values.append(message.value)
+            if len(values) == 20:
+                break
+    finally:
+        consumer.close()
+    es = elasticsearch_client(settings)
+    try:
+        doc = es.get(index="kept", id="doc-1")["_source"]
+    finally:
+        es.close()
+    return values, doc
+
+
+def test_up_is_idempotent_survives_sigkill_and_down_leaves_nothing(instance: Settings) -> None:
+    control.up(instance, echo=lambda _: None)
+    first = _pids(instance)
+    assert all(first.values()), first
+
+    control.up(instance, echo=lambda _: None)
+    assert _pids(instance) == first
+
+    _produce_and_index(instance, "kept-topic")
+    for pid in first.values():
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+    assert process.wait_for(lambda: not any(_pids(instance).values()), timeout_s=15)
+
+    control.up(instance, echo=lambda _: None)
+    second = _pids(instance)
+    assert all(second.values()) and second != first
+    values, doc = _read_back(instance, "kept-topic")
+    assert values == [f"record {n}".encode() for n in range(20)]
+    assert doc == {"text": "survives a crash"}
+
+    control.down(instance, echo=lambda _: None)
+    markers = [
+        kafka.KafkaPaths.of(instance).marker,
+        elasticsearch.ElasticsearchPaths.of(instance).marker,
+    ]
+    assert [process.find_processes(marker) for marker in markers] == [[], []]
+    assert not process.port_open(instance.stack_kafka_port)
+    assert not process.port_open(instance.stack_es_port)

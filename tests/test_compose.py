@@ -1,0 +1,106 @@
+"""docker-compose.yml agrees with the settings and with the containers the tests start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+
+from pipeline.settings import Settings
+from pipeline.stack.containers import (
+    Listener,
+    elasticsearch_container_env,
+    elasticsearch_image,
+    kafka_container_env,
+    kafka_image,
+)
+
+COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+
+
+def _defaults() -> Settings:
+    # Field defaults only: the machine's environment must not change the expected values.
+    values = {
+        name: field.default
+        for name, field in Settings.model_fields.items()
+        if field.default_factory is None
+    }
+    return Settings.model_construct(**values)
+
+
+def _setting_names() -> set[str]:
+    names = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        assert isinstance(alias, AliasChoices)
+        names.update(str(choice) for choice in alias.choices if str(choice).isupper())
+    return names
+
+
+def unknown_setting_names(env: dict[str, Any]) -> set[str]:
+    """Environment variable names in `env` that no Settings field reads."""
+    return set(env) - _setting_names()
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    result: dict[str, Any] = compose["services"]
+    return result
+
+
+def test_services_and_health_checks(services: dict[str, Any]) -> None:
+    assert set(services) == {"kafka", "elasticsearch", "worker", "api"}
+    for name, service in services.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+
+
+def test_images_match_the_local_stack_versions(services: dict[str, Any]) -> None:
+    defaults = _defaults()
+    assert services["kafka"]["image"] == kafka_image(defaults) == "apache/kafka:4.1.1"
+    assert services["elasticsearch"]["image"] == elasticsearch_image(defaults)
+    assert services["elasticsearch"]["image"].endswith(":8.19.7")
+    assert services["worker"]["build"] == services["api"]["build"] == "."
+    assert services["worker"]["command"] == ["worker"]
+    assert services["api"]["command"] == ["api"]
+
+
+def test_kafka_and_elasticsearch_environment_is_the_tested_one(services: dict[str, Any]) -> None:
+    listeners = [
+        Listener("INTERNAL", 29092, "kafka:29092"),
+        Listener("EXTERNAL", 9092, "localhost:19092"),
+    ]
+    assert services["kafka"]["environment"] == kafka_container_env(listeners)
+    assert services["elasticsearch"]["environment"] == elasticsearch_container_env(
+        _defaults().stack_es_heap
+    )
+
+
+def test_ports_match_the_settings(services: dict[str, Any]) -> None:
+    defaults = _defaults()
+    assert services["kafka"]["ports"] == [f"127.0.0.1:{defaults.stack_kafka_port}:9092"]
+    assert services["elasticsearch"]["ports"] == [f"127.0.0.1:{defaults.stack_es_port}:9200"]
+    worker_port = int(services["worker"]["environment"]["PIPELINE_WORKER_PORT"])
+    assert services["worker"]["ports"] == [f"127.0.0.1:{worker_port}:{worker_port}"]
+    api_port = int(services["api"]["environment"]["PIPELINE_API_PORT"])
+    assert services["api"]["ports"] == [f"127.0.0.1:{api_port}:{api_port}"]
+    assert (worker_port, api_port) == (defaults.worker_port, defaults.api_port)
+
+
+@pytest.mark.parametrize("name", ["worker", "api"])
+def test_pipeline_environment_names_are_settings(services: dict[str, Any], name: str) -> None:
+    env = services[name]["environment"]
+    assert unknown_setting_names(env) == set()
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:29092"
+    assert env["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
+    plain = {key: value for key, value in env.items() if "${" not in str(value)}
+    Settings(**plain)  # every literal value parses
+
+
+def test_a_misspelt_name_is_caught() -> None:
+    assert unknown_setting_names({"KAFKA_BOOTSTRAP_SERVER": "x", "ELASTICSEARCH_URL": "y"}) == {
+        "KAFKA_BOOTSTRAP_SERVER"
+    }
