@@ -104,6 +104,8 @@ class Deployment:
     name: str
     log_dir: Path
     workers: list[WorkerProcess] = field(default_factory=list)
+    # how to start one worker; a bench can point it at a patched worker to compare
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "pipeline", "worker"])
 
     @property
     def intake(self) -> list[str]:
@@ -123,9 +125,14 @@ class Deployment:
     def env(self, port: int) -> dict[str, str]:
         s = self.settings
         env = dict(os.environ)
+        if not s.uses_local_stack:
+            env.update(KAFKA_BOOTSTRAP_SERVERS=s.kafka_servers, ELASTICSEARCH_URL=s.es_url)
+        # the worker's own state (faust's data directory) stays with the bench's logs, never
+        # in the shared stack's state dir; faust makes only the last level of its datadir
+        state = self.log_dir / f"{self.name}-state"
+        (state / "faust").mkdir(parents=True, exist_ok=True)
         env.update(
-            KAFKA_BOOTSTRAP_SERVERS=s.kafka_servers,
-            ELASTICSEARCH_URL=s.es_url,
+            PIPELINE_STATE_DIR=str(state),
             PIPELINE_TOPIC_PREFIX=s.topic_prefix,
             PIPELINE_CONSUMER_GROUP=s.consumer_group,
             PIPELINE_INDEX_ALIAS=s.index_alias,
@@ -142,7 +149,7 @@ class Deployment:
             log_path = self.log_dir / f"{self.name}-worker-{len(self.workers)}.log"
             with log_path.open("ab") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "pipeline", "worker"],
+                    self.command,
                     env=self.env(free_port()),
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -400,3 +407,57 @@ def format_table(rows: list[dict[str, str]], columns: list[str]) -> str:
         for row in rows
     ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used (all its threads); None once gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_pids(settings: Settings) -> dict[str, int]:
+    """PIDs of the local stack's Kafka and Elasticsearch (none for an external cluster)."""
+    if not settings.uses_local_stack:
+        return {}
+    from pipeline.stack.control import status
+
+    return {s.name: s.pid for s in status(settings) if s.pid is not None}
+
+
+class CpuMeter:
+    """CPU seconds used between `__init__` and `stop()` by labelled processes and the machine.
+
+    On a shared machine wall-clock rates swing with other people's work; the CPU a record
+    costs each of our processes does not, so the bench reports both.
+    """
+
+    def __init__(self, pids: dict[str, list[int]]) -> None:
+        self._pids = pids
+        self._start = self._read()
+        self._machine = machine_cpu_seconds()
+        self._wall = time.monotonic()
+
+    def _read(self) -> dict[str, float]:
+        return {
+            label: sum(cpu_seconds(pid) or 0.0 for pid in pids)
+            for label, pids in self._pids.items()
+        }
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds per label, plus `machine` (all processes) and `wall` seconds."""
+        end = self._read()
+        used = {label: end[label] - self._start[label] for label in end}
+        used["machine"] = machine_cpu_seconds() - self._machine
+        used["wall"] = time.monotonic() - self._wall
+        return used

@@ -78,18 +78,18 @@ def build_actions(count: int) -> list[IndexAction]:
     return actions
 
 
-def run_sink(es: Elasticsearch, actions: list[IndexAction], index: str) -> float:
-    """Seconds BulkSink takes to write `actions`."""
+def run_sink(es: Elasticsearch, actions: list[IndexAction], index: str) -> tuple[float, float]:
+    """Wall and client CPU seconds BulkSink takes to write `actions`."""
     sink = BulkSink(es, max_actions=500)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     outcomes = sink.write(actions, index=index)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(o.status == "indexed" for o in outcomes), "sink: not every document indexed"
-    return elapsed
+    return elapsed, cpu
 
 
-def run_helpers(es: Elasticsearch, actions: list[IndexAction], index: str) -> float:
-    """Seconds `helpers.bulk` takes to write the same actions."""
+def run_helpers(es: Elasticsearch, actions: list[IndexAction], index: str) -> tuple[float, float]:
+    """Wall and client CPU seconds `helpers.bulk` takes to write the same actions."""
 
     def ops() -> Any:
         for action in actions:
@@ -102,11 +102,11 @@ def run_helpers(es: Elasticsearch, actions: list[IndexAction], index: str) -> fl
                 "_source": action.document,
             }
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     ok, errors = helpers.bulk(es, ops(), chunk_size=500, max_chunk_bytes=5_000_000)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert ok == len(actions) and not errors, "helpers.bulk: not every document indexed"
-    return elapsed
+    return elapsed, cpu
 
 
 RUNNERS = {"BulkSink": run_sink, "helpers.bulk": run_helpers}
@@ -114,8 +114,8 @@ RUNNERS = {"BulkSink": run_sink, "helpers.bulk": run_helpers}
 
 def one_round(
     es: Elasticsearch, settings: Settings, actions: list[IndexAction], prefix: str, slice_: int
-) -> dict[str, float]:
-    """Docs/s of each writer into its own fresh index.
+) -> dict[str, tuple[float, float]]:
+    """(docs/s, client CPU ms per 1000 docs) of each writer into its own fresh index.
 
     The node is shared and its load drifts within seconds, so the writers take turns slice by
     slice (who goes first alternates) and each writer's time is the sum over its slices: both
@@ -126,12 +126,16 @@ def one_round(
     for index in indices.values():
         create_index(es, settings, index, analyzer)
     seconds = dict.fromkeys(RUNNERS, 0.0)
+    cpu = dict.fromkeys(RUNNERS, 0.0)
     for turn, start in enumerate(range(0, len(actions), slice_)):
         names = list(RUNNERS) if turn % 2 == 0 else list(reversed(RUNNERS))
         for name in names:
-            seconds[name] += RUNNERS[name](es, actions[start : start + slice_], indices[name])
+            wall, used = RUNNERS[name](es, actions[start : start + slice_], indices[name])
+            seconds[name] += wall
+            cpu[name] += used
     es.indices.delete(index=",".join(indices.values()))
-    return {name: len(actions) / spent for name, spent in seconds.items()}
+    per_k = 1000 * 1000 / len(actions)
+    return {name: (len(actions) / seconds[name], cpu[name] * per_k) for name in RUNNERS}
 
 
 def main() -> int:
@@ -156,10 +160,13 @@ def main() -> int:
         one_round(es, settings, actions[:1000], f"{prefix}-warmup", 500)
         for round_ in range(args.rounds):
             rates = one_round(es, settings, actions, f"{prefix}-{round_}", args.slice)
-            for name, rate in rates.items():
+            for name, (rate, _) in rates.items():
                 results[name].append(rate)
-            line = ", ".join(f"{name} {rate:.0f} docs/s" for name, rate in rates.items())
-            ratio = rates["BulkSink"] / rates["helpers.bulk"]
+            line = ", ".join(
+                f"{name} {rate:.0f} docs/s ({cpu_ms:.0f} ms client CPU/1000 docs)"
+                for name, (rate, cpu_ms) in rates.items()
+            )
+            ratio = rates["BulkSink"][0] / rates["helpers.bulk"][0]
             print(f"round {round_ + 1}: {line}, ratio {ratio:.2f}x", flush=True)
     finally:
         es.options(ignore_status=404).indices.delete(index=f"{prefix}-*")

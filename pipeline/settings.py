@@ -279,7 +279,7 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         None,
         validation_alias=_env("PIPELINE_API_KEYS"),
-        description='Role per API key, JSON: {"<key>": {"user": "alice", "role": "analyst"}} (secret).',
+        description='Role per API key (secret): {"<key>": {"user": "alice", "role": "analyst"}}',
     )
     audit_index: str | None = Field(
         None,
@@ -289,7 +289,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None,
         validation_alias=_env("PIPELINE_API_KEY"),
-        description="The CLI caller's own API key: `pipeline search` takes user and role from it (secret).",
+        description="The CLI caller's API key; `pipeline search` acts as its user, role (secret).",
     )
 
     # --- Logging ---------------------------------------------------------------------------

@@ -128,6 +128,10 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         title="CT intake search API",
         version="1",
         description="Search, report and entity views over the reports index, by role, audited.",
+        # Swagger UI and ReDoc load from a CDN, which neither the CSP nor an offline site allows;
+        # the OpenAPI document itself stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.keys = load_keys(settings)
     app.add_middleware(ApiMiddleware)

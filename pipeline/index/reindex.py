@@ -98,7 +98,12 @@ def prepare(es: Elasticsearch, settings: Settings, new: str) -> None:
 
 
 def swap_alias(es: Elasticsearch, alias: str, old: str | None, new: str) -> None:
-    """Point the alias at `new` in one `_aliases` call: searches never see no index or two."""
+    """Point the alias at `new` in one `_aliases` call: searches never see no index or two.
+
+    `new` is refreshed first, so searches right after the swap already see all it holds.
+    """
+    with map_es_errors(f"refresh {new}"):
+        es.indices.refresh(index=new)
     actions: list[dict[str, Any]] = []
     if old is not None:
         actions.append({"remove": {"index": old, "alias": alias}})

@@ -69,11 +69,15 @@ def to_raw(message: Any) -> RawRecord:
 
 def create_app(settings: Settings, runtime: Runtime) -> faust.App:
     """Build the faust app whose agents feed `runtime`."""
+    datadir = settings.state_dir / "faust"
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.consumer_group,
         broker=broker_url(settings),
         broker_credentials=broker_credentials(settings),
         store="memory://",
+        # faust makes a data directory even without tables; keep it out of the working dir
+        datadir=str(datadir / "{conf.id}"),
         value_serializer="raw",
         key_serializer="raw",
         consumer_auto_offset_reset="earliest",

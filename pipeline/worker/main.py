@@ -3,43 +3,69 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline.settings import Settings
+from pipeline.worker.process import BatchProcessor, DeadLetter
+from pipeline.worker.runtime import Runtime
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from pipeline.index.reindex_kafka import ProcessBatch
+    from pipeline.ingest.records import RawRecord
 
 log = logging.getLogger(__name__)
 
 
-def build_runtime(settings: Settings) -> Any:
-    """Load the stages (spaCy once per process) and return a ready `Runtime`."""
-    from pipeline.clients import elasticsearch_client
+def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchProcessor:
+    """The stages of one process, writing to `index`; loads spaCy (once per call: call once)."""
     from pipeline.enrich.dedup import Deduplicator
     from pipeline.enrich.extract import Enricher
-    from pipeline.index.mapping import ensure_index
     from pipeline.index.sink import BulkSink
     from pipeline.ops.metrics import record_bulk_retry
     from pipeline.worker.observe import observe_stage
-    from pipeline.worker.process import BatchProcessor
-    from pipeline.worker.runtime import Runtime
 
-    es = elasticsearch_client(settings)
-    ensure_index(es, settings)
     deduplicator = Deduplicator(es, settings)
     deduplicator.ensure()
     log.info("loading the NER model")
-    enricher = Enricher.load()
-    processor = BatchProcessor(
-        enricher=enricher,
+    return BatchProcessor(
+        enricher=Enricher.load(),
         deduplicator=deduplicator,
-        sink=BulkSink(es, on_retry=lambda reason: record_bulk_retry()),
-        index=settings.index_alias,
+        sink=BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry()),
+        index=index,
         on_stage=observe_stage,
     )
 
-    async def not_wired(dead: Any) -> None:
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Ensure the index, load the stages and return a `Runtime` (create_app wires its sender)."""
+    from pipeline.clients import elasticsearch_client
+    from pipeline.index.mapping import ensure_index
+
+    es = elasticsearch_client(settings)
+    ensure_index(es, settings)
+
+    async def not_wired(dead: DeadLetter) -> None:
         raise RuntimeError("dead-letter sender not wired: create_app() sets it")
 
-    return Runtime(processor=processor, send_dead_letter=not_wired)
+    return Runtime(
+        processor=build_processor(settings, es, settings.index_alias), send_dead_letter=not_wired
+    )
+
+
+def reindex_batch_processor(settings: Settings, es: Elasticsearch) -> ProcessBatch:
+    """`pipeline reindex --from kafka`: process replayed records exactly as live ones, into
+    the target index. Dead letters are not sent again: the live path sent them already."""
+    processors: dict[str, BatchProcessor] = {}
+
+    def process_batch(records: list[RawRecord], target_index: str) -> int:
+        if target_index not in processors:
+            processors[target_index] = build_processor(settings, es, target_index)
+        outcome = processors[target_index].process(records)
+        return len(outcome.indexed) + len(outcome.stale)
+
+    return process_batch
 
 
 def run_worker(settings: Settings) -> None:

@@ -63,6 +63,9 @@ def test_healthz_needs_no_key(api: Api) -> None:
     response = api.get("/healthz", role=None, why=None)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    assert api.get("/openapi.json", role=None).status_code == 200
 
 
 def test_whoami_names_user_and_role(api: Api) -> None:

@@ -71,7 +71,7 @@ def sign_in(page: Page, role: str) -> None:
     page.fill("#justification", "Operation Web, tasking 7")
     page.click("#login button[type=submit]")
     expect(page.locator("#who")).to_contain_text(role)
-    expect(page.locator("#status")).to_contain_text("matching reports")
+    expect(page.locator("#status")).to_contain_text("matching report")
 
 
 def test_search_facets_clusters_and_report_view(page: Page, corpus: Corpus) -> None:

@@ -67,3 +67,10 @@ def test_very_long_text_is_bounded_but_offsets_stay_true(enricher: Enricher) -> 
     assert result.entities["phone"] == ["+447700900123"]  # exact extractors see it all
     for mention in result.mentions:
         assert text[mention.start : mention.end] == mention.text
+
+
+def test_places_the_model_misses_come_from_the_gazetteer(enricher: Enricher) -> None:
+    text = "MAN SHOUTING ABOUT BOMBS ON THE HIGH STREET IN CROYDON, CALL 07700 900111"
+    [result] = enricher.enrich_texts([text])
+    assert "Croydon" in result.entities["location"]
+    assert result.region == "London"

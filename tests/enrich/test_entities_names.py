@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.enrich.mentions import EntityType
 from pipeline.enrich.names import clean_entity
+from pipeline.enrich.ner import place_mentions
 
 PER, ORG, LOC = EntityType.PERSON, EntityType.ORG, EntityType.LOCATION
 
@@ -71,3 +74,26 @@ def test_clean(span: str, kind: EntityType, expected: tuple[str, str, EntityType
 )
 def test_noise_is_dropped(span: str, kind: EntityType) -> None:
     assert clean(span, kind) is None
+
+
+pieces = st.sampled_from([*"abcLEEDS leeds'\u2019-.,\u0130\u00df@0", "Leeds", " the ", "'s"])
+texts = st.lists(pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.integers(0, 80), st.integers(0, 80), st.sampled_from(list(EntityType)[:3]))
+def test_clean_entity_keeps_offsets_true(text: str, a: int, b: int, kind: EntityType) -> None:
+    start, end = sorted((min(a, len(text)), min(b, len(text))))
+    mention = clean_entity(text, start, end, kind)
+    if mention is not None:
+        assert start <= mention.start < mention.end <= end
+        assert text[mention.start : mention.end] == mention.text
+        assert clean_entity(text, mention.start, mention.end, mention.type) == mention
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_place_mentions_keep_offsets_true(text: str) -> None:
+    for mention in place_mentions(text):
+        assert text[mention.start : mention.end] == mention.text
+        assert mention.type is EntityType.LOCATION

@@ -92,8 +92,25 @@ def test_offsets_point_at_the_written_number() -> None:
     assert [m.text for m in extract_phone(text)] == ["0161 496 0123", "+44 7700 900123"]
 
 
-def test_fictional_mobile_range_is_accepted_though_not_valid() -> None:
+def test_ofcom_drama_ranges_are_accepted_though_not_all_valid() -> None:
     assert normalise_phone("07700 900999") == "+447700900999"
+    assert normalise_phone("0115 496 0345") == "+441154960345"
+    assert normalise_phone("01632 960001") == "+441632960001"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.0449361857949 0.060853107696",  # decimals
+        "0.04493618579",
+        "0 37 99 46 11 53 53 72",  # a table of numbers
+        "0 1 1 1 0 0 0 0 1 1 0",  # a row of bits, possible but not valid
+        "1.0.15 (2021-06-25)",  # a version and a date
+        "07700 901123",  # next to the drama range: possible, not valid
+    ],
+)
+def test_possible_but_not_valid_is_not_enough(text: str) -> None:
+    assert values(text) == []
 
 
 def test_foreign_numbers_must_be_valid() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.enrich.locate import derive_region
 from pipeline.enrich.mentions import EntityType, Mention
-from pipeline.enrich.places import PLACE_REGION, region_for_place, regions_named_in
+from pipeline.enrich.places import PLACE_REGION, find_places, region_for_place, regions_named_in
 from pipeline.enrich.regions import (
     FORCES_BY_REGION,
     POSTCODE_AREA_REGION,
@@ -147,3 +147,25 @@ def test_conflicting_evidence_falls_through_or_gives_none() -> None:
 def test_no_evidence_no_region() -> None:
     assert derive_region([]) is None
     assert derive_region([mention(EntityType.LOCATION, "Newport")], "GY1 1AA", "somewhere") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("outside Tesco, Deansgate, Manchester", ["Deansgate", "Manchester"]),
+        ("THE HIGH STREET IN CROYDON", ["CROYDON"]),
+        ("went from leeds to stoke-on-trent", ["leeds", "stoke-on-trent"]),
+        ("Newcastle upon Tyne", ["Newcastle upon Tyne"]),
+        ("west yorkshire police", ["west yorkshire"]),
+        ("King\u2019s Cross station", ["King\u2019s Cross"]),
+        ("Leeds,York", ["Leeds", "York"]),
+        ("near scotland yard", ["scotland yard"]),
+        ("flew to new york", []),
+        ("the Prince of Wales pub", []),
+        ("a dog barking at the reading room", []),
+        ("Stockport Road and the Manchester Arena", []),
+        ("newcastle", []),  # upon Tyne or under Lyme?
+    ],
+)
+def test_find_places(text: str, expected: list[str]) -> None:
+    assert [text[start:end] for start, end, _ in find_places(text)] == expected

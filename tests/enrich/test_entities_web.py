@@ -91,7 +91,18 @@ def test_handles(text: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["john@example.com", "meet @10pm", "@ the park", "@12:30pm", "@gmail.com", "@123", "x@y"],
+    [
+        "john@example.com",
+        "meet @10pm",
+        "@ the park",
+        "@12:30pm",
+        "@gmail.com",
+        "@123",
+        "x@y",
+        "@decorator(arg)",
+        "npm i @scope/pkg",
+        "<b @click=go>",
+    ],
 )
 def test_not_handles(text: str) -> None:
     assert extract_handle(text) == []

@@ -171,3 +171,23 @@ def test_reindex_from_kafka_replays_to_the_snapshot_then_catches_up(
     assert len(documents) == 121
     assert documents["after-snapshot"] == "published after the snapshot"
     assert documents["k7"] == "resent by upstream"
+
+
+def test_reindex_from_kafka_builds_the_first_index_when_there_is_none(
+    es: Elasticsearch,
+    alias_settings: Settings,
+    topic_factory: Callable[..., str],
+) -> None:
+    topic = topic_factory(partitions=1, prefix="rxk0")
+    with KafkaProducer(**kafka_config(alias_settings)) as producer:
+        for n in range(5):
+            value = {"id": f"f{n}", "received_at": "2026-03-01T09:00:00+00:00", "description": "x"}
+            producer.send(topic, key=f"f{n}".encode(), value=orjson.dumps(value))
+        producer.flush()
+    result = reindex_from_kafka(es, alias_settings, simple_processor(es), topics=[topic])
+    assert result.old_index is None, result
+    assert result.copied == 5, result
+    assert resolve_alias(es, alias_settings.index_alias) == [
+        index_name(alias_settings.index_alias, 1)
+    ]
+    assert len(texts(es, alias_settings.index_alias)) == 5

@@ -196,3 +196,78 @@ def test_unserialisable_document_is_rejected_without_a_request(
     assert [o.status for o in outcomes] == ["rejected", "indexed"]
     assert outcomes[0].error is not None
     assert outcomes[0].error["type"] == "serialization_error"
+
+
+def test_every_field_the_builder_emits_fits_the_mapping(es: Elasticsearch, alias: str) -> None:
+    text = "Jo Bloggs of Acme in Leeds: +447700900123 jo@x.org https://x.org AB12CDE LS1 4DY @jo"
+    values = {
+        EntityType.PERSON: "Jo Bloggs",
+        EntityType.ORG: "Acme",
+        EntityType.LOCATION: "Leeds",
+        EntityType.PHONE: "+447700900123",
+        EntityType.EMAIL: "jo@x.org",
+        EntityType.URL: "https://x.org",
+        EntityType.VEHICLE: "AB12CDE",
+        EntityType.POSTCODE: "LS1 4DY",
+        EntityType.HANDLE: "@jo",
+    }
+    mentions = [
+        Mention(kind, value, value, text.index(value), text.index(value) + len(value))
+        for kind, value in values.items()
+    ]
+    report = Report(
+        source=Source.ONLINE_REFERRAL,
+        source_id="full-1",
+        received_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        schema_version=2,
+        text=text,
+        url="https://x.org/page?id=1",
+        location=Location(text="Leeds", postcode="LS1 4DY", lat=53.8, lon=-1.55),
+        attributes={
+            "channel": "online_form",
+            "platform": "forum",
+            "referrer_type": "public",
+            "handler_id": "h1",
+            "duration_s": 61.5,
+            "nul_stripped": ["description"],
+        },
+        restricted={"subject": {"name": "Someone", "age": 17}},
+        extra={"anything": [{"goes": True}]},
+        origin=Origin(topic="intake.online-referrals", partition=2, offset=9, timestamp_ms=BASE_MS),
+    )
+    document = build_document(
+        report,
+        Enrichment.from_mentions(mentions, region="North East"),
+        None,
+        ingested_at=datetime.now(UTC),
+    )
+    outcome = fast_sink(es).write(
+        [IndexAction(doc_id(report.source, report.source_id), doc_version(report), document)],
+        index=alias,
+    )
+    assert [(o.status, o.error) for o in outcome] == [("indexed", None)]
+    es.indices.refresh(index=alias)
+    nested = {
+        "nested": {
+            "path": "entity_mentions",
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"term": {"entity_mentions.type": "vehicle"}},
+                        {"term": {"entity_mentions.value": "AB12CDE"}},
+                    ]
+                }
+            },
+        }
+    }
+    for query in (
+        nested,
+        {"term": {"entities.phone": "+447700900123"}},
+        {"match": {"entities.person.text": "bloggs"}},
+        {"term": {"attributes.platform": "forum"}},
+        {"range": {"attributes.duration_s": {"gte": 60}}},
+        {"geo_distance": {"distance": "5km", "location.geo": {"lat": 53.8, "lon": -1.55}}},
+        {"term": {"location.text.keyword": "Leeds"}},
+        {"range": {"event.created": {"gte": "2026-01-01"}}},
+    ):
+        assert es.count(index=alias, query=query)["count"] == 1, query

@@ -18,8 +18,10 @@ from pipeline.clients import kafka_config
 from pipeline.ingest.sources import Source
 from pipeline.ops import metrics
 from pipeline.ops.cli import EXIT_STUCK, lag
+from pipeline.ops.health import stuck_partitions_check
 from pipeline.ops.history import LagRow, LagTracker
 from pipeline.ops.lag import LagProbe
+from pipeline.ops.monitor import LagMonitor
 from pipeline.ops.status import Status
 from pipeline.settings import Settings, get_settings
 from pipeline.stack.artifacts import kafka_classpath
@@ -274,3 +276,28 @@ def consumer_group_command(
                 int(line[col[name]]) for name in ("CURRENT-OFFSET", "LOG-END-OFFSET", "LAG")
             )
     return parsed
+
+
+def test_monitor_publishes_gauges_and_turns_the_stuck_check_red(
+    settings: Settings,
+    topic_factory: Callable[..., str],
+    unique_name: Callable[[str], str],
+    produce: Callable[..., None],
+) -> None:
+    topic, group = topic_factory(partitions=1, prefix="monitor"), unique_name("g-monitor")
+    produce(topic, 3)
+    worker = group_consumer(settings, group, topic)
+    consume(worker, 3)
+    worker.commit({TopicPartition(topic, 0): OffsetAndMetadata(1, "", -1)})
+    worker.close()
+    monitor = LagMonitor(settings, [group])
+    check = stuck_partitions_check(monitor.alarming)
+    try:
+        assert monitor.refresh() is True
+    finally:
+        monitor.close()
+    labels = {"group": group, "topic": topic, "partition": "0"}
+    assert metrics.REGISTRY.get_sample_value("ct_pipeline_consumer_lag_records", labels) == 2
+    result = check()
+    assert not result.ok
+    assert result.data == {"stuck": [f"{group}:{topic}/0=STOP"]}

@@ -1,63 +1,28 @@
 """`stack up`/`down` on a second, private instance: idempotence, SIGKILL recovery, clean stop.
 
-The shared dev stack is never touched: this instance has its own ports and state directory
-(the download cache is shared, so nothing is fetched again).
+The shared dev stack is never touched: see tests/private_stack.py.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from pipeline.clients import elasticsearch_client, kafka_config
 from pipeline.settings import Settings
 from pipeline.stack import control, elasticsearch, kafka, process
+from tests.private_stack import private_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @pytest.fixture
 def instance() -> Iterator[Settings]:
-    # Not pytest's tmp_path: its parents are 0700, and as root Elasticsearch runs as a
-    # user who must be able to enter the state directory.
-    state = Path(tempfile.mkdtemp(prefix="ct-stack-"))
-    state.chmod(0o755)
-    kafka_port, controller_port, es_port = _free_ports(3)
-    settings = Settings(
-        kafka_bootstrap_servers="",
-        elasticsearch_url="",
-        state_dir=state,
-        stack_kafka_port=kafka_port,
-        stack_kafka_controller_port=controller_port,
-        stack_es_port=es_port,
-        stack_kafka_heap="256m",
-        stack_es_heap="512m",
-    )
-    try:
+    with private_stack() as settings:
         yield settings
-    finally:
-        control.down(settings, echo=lambda _: None)
-        # Root-owned and service-user-owned files alike; we started it, we clean it.
-        import shutil
-
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def _pids(settings: Settings) -> dict[str, int | None]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,14 +115,12 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture
-def deployment(
-    settings: Settings, unique_name: Callable[[str], str], tmp_path: Path, es: Elasticsearch
-) -> Iterator[Deployment]:
-    """A fresh prefix/group/alias with its topics created; workers stopped and all removed after."""
-    name = unique_name("wk")
-    deployed = Deployment(
-        settings=settings.model_copy(
+@contextmanager
+def deployed(base: Settings, name: str, log_dir: Path) -> Iterator[Deployment]:
+    """A fresh prefix/group/alias on `base`'s cluster with its topics created; workers
+    stopped and topics, indices and templates removed after."""
+    deployment = Deployment(
+        settings=base.model_copy(
             update={
                 "topic_prefix": f"{name}.",
                 "consumer_group": f"{name}-group",
@@ -130,20 +129,40 @@ def deployment(
                 "batch_timeout_s": 0.2,
             }
         ),
-        log_dir=tmp_path,
+        log_dir=log_dir,
     )
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers)
-    topics = [*deployed.topics, deployed.dlq]
-    admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in topics])
+    topics = [*deployment.topics, deployment.dlq]
+    admin = KafkaAdminClient(bootstrap_servers=base.kafka_servers)
     try:
-        yield deployed
+        admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in topics])
     finally:
-        for worker in deployed.workers:
-            worker.stop()
-        admin.delete_topics(topics)
         admin.close()
-        es.options(ignore_status=404).indices.delete(index=f"{name}-*", expand_wildcards="all")
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-*")
+    try:
+        yield deployment
+    finally:
+        for worker in deployment.workers:
+            worker.stop()
+        # a fresh client: the broker may have been restarted under the first one
+        admin = KafkaAdminClient(bootstrap_servers=base.kafka_servers)
+        try:
+            admin.delete_topics(topics)
+        finally:
+            admin.close()
+        es = Elasticsearch(base.es_url)
+        try:
+            es.options(ignore_status=404).indices.delete(index=f"{name}-*", expand_wildcards="all")
+            es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-*")
+        finally:
+            es.close()
+
+
+@pytest.fixture
+def deployment(
+    settings: Settings, unique_name: Callable[[str], str], tmp_path: Path
+) -> Iterator[Deployment]:
+    """An isolated deployment on the session stack."""
+    with deployed(settings, unique_name("wk"), tmp_path) as deployment:
+        yield deployment
 
 
 def wait_for(

@@ -165,8 +165,9 @@ async function runSearch(more) {
       results.append(el("button", { type: "button", id: "more", onclick: () => runSearch(true) },
         "More results"));
     }
-    const clusters = page.clusters ? ` in ${page.clusters} clusters` : "";
-    setStatus(`${page.total} matching reports${clusters}`);
+    const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    const clusters = page.clusters ? ` in ${plural(page.clusters, "cluster")}` : "";
+    setStatus(`${plural(page.total, "matching report")}${clusters}`);
   } catch (error) {
     setStatus(error.message, true);
   }

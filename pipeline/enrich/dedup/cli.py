@@ -38,23 +38,23 @@ def evaluate(labels: Path | None, batch_size: int | None, use_es: bool, show_pai
     cluster is a true pair; joined but not labelled together is false; labelled together
     but split is missed. Thresholds come from PIPELINE_DEDUP_* settings.
     """
-    from pipeline.enrich.dedup.evaluate import (  # noqa: PLC0415
+    from pipeline.enrich.dedup.evaluate import (
         DEFAULT_LABELS,
         describe,
         in_memory,
         load_labelled,
         score,
     )
-    from pipeline.enrich.dedup.keys import DedupParams  # noqa: PLC0415
-    from pipeline.settings import get_settings  # noqa: PLC0415
+    from pipeline.enrich.dedup.keys import DedupParams
+    from pipeline.settings import get_settings
 
     settings = get_settings()
     labelled = load_labelled(labels or DEFAULT_LABELS)
     size = batch_size or settings.batch_size
     if use_es:
-        from pipeline.clients import elasticsearch_client  # noqa: PLC0415
-        from pipeline.enrich.dedup.deduplicator import Deduplicator  # noqa: PLC0415
-        from pipeline.enrich.dedup.state import state_index  # noqa: PLC0415
+        from pipeline.clients import elasticsearch_client
+        from pipeline.enrich.dedup.deduplicator import Deduplicator
+        from pipeline.enrich.dedup.state import state_index
 
         scratch = settings.model_copy(update={"index_alias": f"dedup-eval-{uuid.uuid4().hex[:8]}"})
         es = elasticsearch_client(scratch)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from pipeline.enrich.dedup import minhash
-from pipeline.enrich.dedup.text import fingerprint, normalise, shingles
+from pipeline.enrich.dedup.text import digest, normalise, word_shingles
 from pipeline.enrich.exact import canonical_url
 from pipeline.ingest.report import Report
 from pipeline.settings import Settings
@@ -76,12 +76,13 @@ def report_keys(report: Report, params: DedupParams) -> ReportKeys:
     exact text only, because referrers describe different videos in the same stock words.
     """
     url = referred_url(report)
-    exact = fingerprint(report.text)
-    words = normalise(report.text).split()
+    normal = normalise(report.text)
+    exact = digest(normal)
+    words = normal.split(" ") if normal else []
     bands: tuple[str, ...] = ()
     signature = None
     if url is None and len(words) >= MIN_WORDS:
-        signature = minhash.signature(shingles(report.text, params.shingle_size), params.num_perm)
+        signature = minhash.signature(word_shingles(words, params.shingle_size), params.num_perm)
         bands = tuple(minhash.band_keys(signature, params.bands, params.rows))
     return ReportKeys(
         report=report_key(report.source.value, report.source_id),

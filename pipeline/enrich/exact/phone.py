@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -19,6 +20,11 @@ __all__ = ["extract_phone", "normalise_phone"]
 _SEP = r"(?:[ .\-]|\)\s?|\s?\(|\s-\s)?"
 _RUN = re.compile(rf"(?<![\w+£$€/.\-])[+(]?\d(?:{_SEP}\d)+(?![\w/]|[.,:\-]\d)")
 _GROUP = re.compile(r"\d+")
+# A lone leading 0 means the number is spelt out digit by digit, and all of it then is.
+_SPACED_OUT = re.compile(r"0\s")
+_DIGIT_BY_DIGIT = re.compile(r"\d(?:\s\d)+")
+# People who write numbers with dots write groups of digits ("07700.900.123"), not one.
+_LONE_DIGIT = re.compile(r"(?<!\d)\d(?!\d)")
 # A number that follows one of these words is a reference, not something to ring.
 _REFERENCE_BEFORE = re.compile(
     r"\b(?:ref|reference|crime|case|order|invoice|account|acct|tracking|serial|imei|policy|"
@@ -27,8 +33,12 @@ _REFERENCE_BEFORE = re.compile(
     r"(?:\s*(?:no|number|num|ref|reference|id))?[\s.:#=\-]*$",
     re.IGNORECASE,
 )
-# Leading digits of national (trunk 0) numbers in the UK plan: 01, 02, 03, 05, 07, 08, 09.
-_UK_NATIONAL = re.compile(r"[1235789]\d{9}")
+# Ofcom's ranges reserved for TV and radio drama, used in test and training data. phonenumbers
+# rejects some of them as not valid (07700 900xxx is only "possible"), so they are let in here.
+_DRAMA = re.compile(
+    r"\+44(?:(?:11[3-8]|121|131|141|151|161)4960|1914980|2079460|2920180|2890180|1632960"
+    r"|7700900|8081570|9098790|3069990)\d{3}"
+)
 
 
 def _plausible_digits(candidate: str, digits: str) -> bool:
@@ -43,11 +53,9 @@ def _plausible_digits(candidate: str, digits: str) -> bool:
 def normalise_phone(candidate: str, region: str = "GB") -> str | None:
     """E.164 form of `candidate`, or None when it is not a number we accept.
 
-    A UK number with the 10-digit national shape of a used range (01, 02, 03, 05, 07, 08,
-    09) is accepted when it is merely *possible*, not only *valid*, because Ofcom's
-    fictional drama range 07700 900xxx, used in test and training data, is not "valid".
-    Anything else must be valid. The shape check comes first: it is also the cheap path,
-    as `is_valid_number` costs ~40 µs.
+    A number must be valid by phonenumbers' metadata (length *and* an allocated range), or
+    lie in one of Ofcom's drama ranges. "Possible" (right length only) is not enough: it
+    lets in decimals, binary strings and references that happen to have 10-11 digits.
     """
     digits = "".join(ch for ch in candidate if ch.isdigit())
     if not _plausible_digits(candidate.lstrip("("), digits):
@@ -56,13 +64,10 @@ def normalise_phone(candidate: str, region: str = "GB") -> str | None:
         number = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException:
         return None
-    uk_shaped = number.country_code == 44 and _UK_NATIONAL.fullmatch(str(number.national_number))
-    if uk_shaped:
-        if not phonenumbers.is_possible_number(number):
-            return None
-    elif not phonenumbers.is_valid_number(number):
-        return None
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    value = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if _DRAMA.fullmatch(value) or phonenumbers.is_valid_number(number):
+        return value
+    return None
 
 
 def _numbers_in_run(text: str, start: int, end: int) -> Iterator[Mention]:
@@ -73,11 +78,26 @@ def _numbers_in_run(text: str, start: int, end: int) -> Iterator[Mention]:
     first_end = groups[0][1]
     if text[start] == "+" or (text[start] == "(" and text[first_end : first_end + 1] == ")"):
         groups[0] = (start, first_end)
+    # A run holding several numbers splits only where people put spaces between them;
+    # splitting at dots or dashes would find "numbers" inside versions and dates.
+    spaced = [True] + [text[a[1] : b[0]].isspace() for a, b in itertools.pairwise(groups)]
+    spaced.append(True)
     i = 0
     while i < len(groups):
+        if not spaced[i]:
+            i += 1
+            continue
         for j in range(len(groups), i, -1):
+            if not spaced[j]:
+                continue
             span_start, span_end = groups[i][0], groups[j - 1][1]
             candidate = text[span_start:span_end]
+            if "." in candidate and (
+                any(ch in candidate for ch in " -") or _LONE_DIGIT.search(candidate)
+            ):
+                continue  # a version, a date or a decimal: "1.0.15 (2021-06-25)", "0.0449"
+            if _SPACED_OUT.match(candidate) and not _DIGIT_BY_DIGIT.fullmatch(candidate):
+                continue  # "0 37 99 46 11 53" is a row of numbers, "0 7 7 0 0 ..." a phone
             value = normalise_phone(candidate)
             if value is not None:
                 yield Mention(EntityType.PHONE, candidate, value, span_start, span_end)

@@ -26,7 +26,7 @@ _URL = re.compile(
 _URL_HINTS = ("://", "www.", "youtu.be/", "t.me/", "bit.ly/", ".com/")
 _TRAILING = ".,;:!?'\"*…"
 _HANDLE = re.compile(
-    r"(?<![\w@./:+-])@([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)(?![\w@]|\.[A-Za-z0-9])"
+    r"(?<![\w@./:+-])@([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)(?![\w@/=(]|\.[A-Za-z0-9])"
 )
 _NOT_HANDLE = re.compile(
     r"[0-9_.]+|[0-9]{1,2}(?:[.:][0-9]{2})?(?:am|pm)"
