@@ -50,5 +50,11 @@ _register()
 
 
 def main() -> None:
-    """Console entry point."""
-    cli(prog_name="pipeline")
+    """Console entry point: our own errors end as one clear line, not a traceback."""
+    from pipeline.errors import PipelineError
+
+    try:
+        cli(prog_name="pipeline")
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from exc

@@ -7,7 +7,7 @@
     │   └── ValidationFailed         JSON, schema, size or encoding problem (carries field errors)
     ├── KafkaUnavailable             the broker cannot be reached or refused an operation
     ├── SearchUnavailable            Elasticsearch cannot be reached or answered 5xx
-    │   └── SinkBackpressure         Elasticsearch said 429 / is down: pause consumption, retry later
+    │   └── SinkBackpressure         Elasticsearch said 429 or is down: pause, retry later
     └── AccessDenied                 an API caller lacks the role for what was asked
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     intake_retention_ms: int = Field(
         30 * 24 * 3600 * 1000,
         validation_alias=_env("PIPELINE_INTAKE_RETENTION_MS"),
-        description="Retention of intake topics; -1 keeps records forever (Kafka is the source of truth).",
+        description="Intake topic retention; -1 keeps forever (Kafka is the source of truth).",
     )
     dlq_retention_ms: int = Field(
         90 * 24 * 3600 * 1000,
@@ -311,7 +311,7 @@ class Settings(BaseSettings):
         3.0,
         gt=0,
         validation_alias=_env("PIPELINE_LAG_SAMPLE_INTERVAL_S"),
-        description="Seconds between lag samples; window x interval should exceed the commit interval.",
+        description="Seconds between lag samples (window x interval > commit interval).",
     )
     lag_refresh_interval_s: float = Field(
         15.0,

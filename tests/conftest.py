@@ -14,12 +14,10 @@ If none works the tests fail loudly; they are never skipped.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import socket
 import threading
 import time
-import urllib.request
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -32,32 +30,18 @@ from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch_client
 from pipeline.clients import kafka_config as build_kafka_config
+from pipeline.ops.health import elasticsearch_check, kafka_check
 from pipeline.settings import Settings
 
 STACK_WAIT_S = 180.0
 
 
 def _kafka_answers(settings: Settings) -> bool:
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
-    try:
-        admin = KafkaAdminClient(**build_kafka_config(settings, request_timeout_ms=5000))
-        try:
-            admin.list_topics()
-        finally:
-            admin.close()
-    except (KafkaError, OSError):
-        return False
-    return True
+    return kafka_check(settings, timeout_s=5)().ok
 
 
 def _es_answers(settings: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(f"{settings.es_url}/_cluster/health", timeout=5) as response:
-            return json.load(response).get("status") in ("green", "yellow")
-    except (OSError, ValueError):
-        return False
+    return elasticsearch_check(settings, timeout_s=5)().ok
 
 
 def _wait(check: Callable[[], bool], what: str) -> None:

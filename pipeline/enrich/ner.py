@@ -13,6 +13,7 @@ capitals), so UK places from the gazetteer that NER did not tag are added as loc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pipeline.enrich.mentions import EntityType, Mention
@@ -38,8 +39,9 @@ LABEL_TYPES: dict[str, EntityType] = {
 }
 
 
+@cache
 def load_ner() -> Language:
-    """Load the model with only the `ner` component. Slow (~1 s): once per process."""
+    """The model with only the `ner` component; loaded (~1 s) once per process, then shared."""
     import spacy  # heavy import, kept off the CLI's startup path
 
     return spacy.load(MODEL, exclude=list(NER_EXCLUDE))

@@ -23,7 +23,8 @@ from pipeline.index.document import build_document, doc_id, doc_version
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
-from pipeline.ingest.validate import parse_record
+from pipeline.ingest.validate import parse_record, source_for_topic
+from pipeline.ops.logging import record_context
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +156,7 @@ class BatchProcessor:
             except Exception as exc:
                 log.exception(
                     "record crashed the enrich stage; dead-lettering it",
-                    extra={
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                    },
+                    extra=record_context(record, source=source_for_topic(record.topic)),
                 )
                 error = RecordError(
                     f"processing failed: {type(exc).__name__}: {exc}",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from pipeline.errors import SearchUnavailable
 from pipeline.ingest.records import RawRecord
+from pipeline.ingest.validate import source_for_topic
+from pipeline.ops.logging import record_context
 from pipeline.worker.process import BatchOutcome, BatchProcessor, DeadLetter
 
 log = logging.getLogger(__name__)
@@ -63,15 +65,11 @@ class Runtime:
         outcome = await self._process_with_backpressure(state, records)
         for dead in outcome.dead_letters:
             log.warning(
-                "dead-lettering record: %s",
+                "dead-lettering record (%s at %s): %s",
+                dead.error.reason,
+                dead.error.stage,
                 dead.error.message,
-                extra={
-                    "topic": dead.record.topic,
-                    "partition": dead.record.partition,
-                    "offset": dead.record.offset,
-                    "reason": dead.error.reason,
-                    "stage": dead.error.stage,
-                },
+                extra=record_context(dead.record, source=source_for_topic(dead.record.topic)),
             )
             await self.send_dead_letter(dead)
         self.on_outcome(records, outcome)

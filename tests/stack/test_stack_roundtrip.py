@@ -83,7 +83,7 @@ def test_elasticsearch_round_trip(es: Elasticsearch, index_factory: Callable[...
 def test_index_factory_removes_aliases_and_templates(
     es: Elasticsearch, index_factory: Callable[..., str]
 ) -> None:
-    from conftest import delete_everything_named
+    from tests.conftest import delete_everything_named
 
     name = index_factory("cleanup")
     es.indices.put_index_template(name=f"{name}-tpl", index_patterns=[f"{name}-*"], template={})
