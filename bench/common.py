@@ -182,9 +182,17 @@ class Deployment:
 
 @contextmanager
 def deployment(
-    base: Settings, es: Elasticsearch, log_dir: Path, prefix: str, **updates: Any
+    base: Settings,
+    es: Elasticsearch,
+    log_dir: Path,
+    prefix: str,
+    command: list[str] | None = None,
+    **updates: Any,
 ) -> Iterator[Deployment]:
-    """A fresh deployment with its topics created; workers stopped and everything deleted after."""
+    """A fresh deployment with its topics created; workers stopped and everything deleted after.
+
+    `command` starts one worker instead of `python -m pipeline worker` (to A/B a patch).
+    """
     from pipeline.ingest.topics import ensure_topics
 
     name = unique_name(prefix)
@@ -197,6 +205,8 @@ def deployment(
         }
     )
     deployed = Deployment(settings, name, log_dir)
+    if command:
+        deployed.command = command
     ensure_topics(settings)
     try:
         yield deployed

@@ -34,6 +34,7 @@ _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )
 _HANDLER_NAME = "pipeline"
+_CHATTY_LOGGERS = ("kafka", "aiokafka")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 
 
@@ -126,4 +127,7 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> logging.Hand
         old.close()
     root.addHandler(handler)
     root.setLevel(level)
+    # The Kafka clients narrate every connection at INFO; operators want their warnings only.
+    for chatty in _CHATTY_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     return handler
