@@ -15,6 +15,7 @@ from pipeline.stack import artifacts, elasticsearch, kafka, process
 
 Echo = Callable[[str], None]
 STOP_GRACE_S = 30.0
+PORT_RELEASE_S = 10.0  # how long a port may stay held by a process that is exiting
 SERVICES = ("kafka", "elasticsearch")
 
 
@@ -65,11 +66,14 @@ def _clear_strays(marker: str, name: str, echo: Echo) -> None:
 
 
 def _refuse_busy(port: int, name: str) -> None:
-    if process.port_open(port):
-        raise StackError(
-            f"port {port} needed by {name} is taken by a process that is not this stack's; "
-            "stop it or choose other ports (STACK_KAFKA_PORT, STACK_ES_PORT, ...)"
-        )
+    # A process killed a moment ago keeps its sockets while the kernel tears its memory down, and
+    # its cmdline (our marker) is already gone by then: give the port a moment to be released.
+    if process.wait_for(lambda: not process.port_open(port), timeout_s=PORT_RELEASE_S):
+        return
+    raise StackError(
+        f"port {port} needed by {name} is taken by a process that is not this stack's; "
+        "stop it or choose other ports (STACK_KAFKA_PORT, STACK_ES_PORT, ...)"
+    )
 
 
 def up(settings: Settings, echo: Echo = _stderr) -> None:

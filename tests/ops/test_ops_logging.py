@@ -91,6 +91,18 @@ def test_configuring_twice_keeps_one_handler(root_restored: None) -> None:
     assert sum(h.get_name() == "pipeline" for h in logging.getLogger().handlers) == 1
 
 
+def test_kafka_clients_show_warnings_and_undecodable_group_metadata_only_errors(
+    root_restored: None,
+) -> None:
+    stream = configured("text", level="DEBUG")
+    logging.getLogger("kafka.conn").info("connecting")
+    logging.getLogger("kafka.conn").warning("broker gone")
+    logging.getLogger("kafka.admin._groups").warning("Unable to decode member_metadata b'...'")
+    logging.getLogger("kafka.admin._groups").error("describe failed")
+    lines = stream.getvalue().splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == ["broker gone", "describe failed"]
+
+
 @pytest.mark.parametrize(("log_format", "level"), [("xml", "INFO"), ("json", "LOUD")])
 def test_bad_settings_are_config_errors(log_format: str, level: str) -> None:
     with pytest.raises(ConfigError):
