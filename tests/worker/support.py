@@ -79,8 +79,16 @@ class Deployment:
         self.workers.append(worker)
         return worker
 
-    def produce(self, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
-        producer = KafkaProducer(bootstrap_servers=self.settings.kafka_servers, acks="all")
+    def produce(
+        self,
+        topic: str,
+        records: list[tuple[bytes | None, bytes | None]],
+        compression: str | None = None,
+    ) -> None:
+        """Send with a plain kafka-python producer (an independent client), maybe compressed."""
+        producer = KafkaProducer(
+            bootstrap_servers=self.settings.kafka_servers, acks="all", compression_type=compression
+        )
         try:
             for key, value in records:
                 producer.send(topic, key=key, value=value)

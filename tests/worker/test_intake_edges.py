@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaProducer
 
 from pipeline.ingest.validate import MAX_DEPTH
 from tests.worker.support import Deployment, wait_for
@@ -76,20 +75,6 @@ def hostile_inputs(run: str) -> dict[str, dict[str, Any]]:
     return records
 
 
-def produce(
-    deployment: Deployment, topic: str, records: list[tuple[bytes, bytes | None]], codec: str | None
-) -> None:
-    producer = KafkaProducer(
-        bootstrap_servers=deployment.settings.kafka_servers, acks="all", compression_type=codec
-    )
-    try:
-        for key, value in records:
-            producer.send(topic, key=key, value=value)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
-
-
 def source_of(es: Elasticsearch, alias: str, source_id: str) -> dict[str, Any]:
     hits = es.search(index=alias, query={"term": {"source_id": source_id}})["hits"]["hits"]
     assert len(hits) == 1, (source_id, hits)
@@ -112,9 +97,9 @@ def test_every_bad_kind_is_dead_lettered_and_hostile_input_indexed_whatever_the_
         for codec in CODECS
     }
     for codec, values in by_codec.items():
-        produce(deployment, topic, [(json.loads(v)["id"].encode(), v) for v in values], codec)
-    produce(deployment, topic, [(key, value) for key, value, _ in bad.values()], "gzip")
-    produce(deployment, topic, [(r["id"].encode(), encoded(r)) for r in hostile.values()], None)
+        deployment.produce(topic, [(json.loads(v)["id"].encode(), v) for v in values], codec)
+    deployment.produce(topic, [(key, value) for key, value, _ in bad.values()], "gzip")
+    deployment.produce(topic, [(r["id"].encode(), encoded(r)) for r in hostile.values()])
 
     alias = deployment.settings.index_alias
     valid = len(CODECS) * 5 + len(hostile)
