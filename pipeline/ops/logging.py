@@ -37,7 +37,7 @@ _HANDLER_NAME = "pipeline"
 _CHATTY_LOGGERS = ("kafka", "aiokafka")
 # kafka-python cannot decode faust's own group-protocol metadata when lag is read, and warns with
 # the raw bytes every refresh; the lag it reads is right, so only its errors are worth showing.
-_UNDECODABLE_GROUP_LOGGERS = ("kafka.admin._groups",)
+_GROUP_METADATA_LOGGER = "kafka.admin._groups"
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 
 
@@ -133,6 +133,5 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> logging.Hand
     # The Kafka clients narrate every connection at INFO; operators want their warnings only.
     for chatty in _CHATTY_LOGGERS:
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
-    for noisy in _UNDECODABLE_GROUP_LOGGERS:
-        logging.getLogger(noisy).setLevel(max(level, logging.ERROR))
+    logging.getLogger(_GROUP_METADATA_LOGGER).setLevel(max(level, logging.ERROR))
     return handler
