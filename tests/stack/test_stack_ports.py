@@ -41,4 +41,3 @@ def test_a_port_released_within_the_grace_is_taken(monkeypatch: pytest.MonkeyPat
         control._refuse_busy(port, "Kafka")  # returns once the port is free, no error
     finally:
         closer.join()
-        dying.close()

@@ -84,14 +84,16 @@ class Deployment:
         topic: str,
         records: list[tuple[bytes | None, bytes | None]],
         compression: str | None = None,
+        partition: int | None = None,
     ) -> None:
-        """Send with a plain kafka-python producer (an independent client), maybe compressed."""
+        """Send with a plain kafka-python producer (an independent client), maybe compressed,
+        to `partition` or wherever the key hashes."""
         producer = KafkaProducer(
             bootstrap_servers=self.settings.kafka_servers, acks="all", compression_type=compression
         )
         try:
             for key, value in records:
-                producer.send(topic, key=key, value=value)
+                producer.send(topic, key=key, value=value, partition=partition)
             producer.flush(timeout=30)
         finally:
             producer.close()

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import json
-import random
 import uuid
 from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient
 
+from pipeline.ops.lag import _assigned_partitions
+from tests.enrich.dedup.test_dedup_state import story
 from tests.worker.support import Deployment, wait_for
 from tests.worker.test_stream_path import count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-WORDS = (  # noqa: SIM905
-    "unattended holdall bench platform station man walked quickly taxi rank telegram channel "
-    "posted message attack event route crosses admin handle lions north van parked gates "
-    "photographing night drone flew school fence camera stewards march saturday"
-).split()
+WHEN = "2026-11-21T09:00:00Z"
 GREETINGS = ("", "Hi, ", "Good evening. I want to report this. ")
-
-
-def story(seed: str) -> str:
-    """A 40-word text of its own: two seeds share (almost) no 3-word shingle."""
-    return " ".join(random.Random(seed).choices(WORDS, k=40)) + "."
 
 
 def assignments(deployment: Deployment) -> list[set[int]]:
@@ -42,11 +34,8 @@ def assignments(deployment: Deployment) -> list[set[int]]:
     topic = deployment.topic("public-reports")
     held: list[set[int]] = []
     for member in info.get("members") or []:
-        assignment: Any = member.get("member_assignment") or {}
-        entries = (
-            assignment.get("assigned_partitions") or [] if isinstance(assignment, dict) else []
-        )
-        held.append({p for e in entries if e.get("topic") == topic for p in e["partitions"]})
+        pairs = _assigned_partitions({"members": [member]})
+        held.append({p for t, p in pairs if t == topic})
     return held
 
 
@@ -69,17 +58,17 @@ def test_near_duplicates_on_partitions_of_two_workers_share_one_cluster(
         for s, text in enumerate(stories)
         for p in range(3)  # one wording per partition, so both workers get every story
     ]
-    producer = KafkaProducer(bootstrap_servers=deployment.settings.kafka_servers, acks="all")
     topic = deployment.topic("public-reports")
-    try:
-        for record_id, text, partition in sends:
-            body = {"id": record_id, "received_at": "2026-11-21T09:00:00Z", "description": text}
-            producer.send(
-                topic, key=record_id.encode(), value=json.dumps(body).encode(), partition=partition
+    for partition in range(3):
+        records = [
+            (
+                rid.encode(),
+                json.dumps({"id": rid, "received_at": WHEN, "description": text}).encode(),
             )
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
+            for rid, text, p in sends
+            if p == partition
+        ]
+        deployment.produce(topic, records, partition=partition)
 
     alias = deployment.settings.index_alias
     wait_for(lambda: count(es, alias) >= len(sends), 180, "every report indexed", logs)
