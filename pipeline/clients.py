@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from elasticsearch import Elasticsearch
 
 from pipeline.settings import Settings
+
+T = TypeVar("T")
 
 
 def kafka_security_config(settings: Settings) -> dict[str, Any]:
@@ -20,6 +22,31 @@ def kafka_security_config(settings: Settings) -> dict[str, Any]:
     if settings.kafka_ssl_cafile is not None:
         config["ssl_cafile"] = str(settings.kafka_ssl_cafile)
     return config
+
+
+def new_kafka_client(cls: type[T], **config: Any) -> T:
+    """Construct a kafka-python client; when the constructor fails, stop what it started.
+
+    kafka-python 3.0 starts an IO thread and opens connections before it bootstraps, and keeps
+    both when the bootstrap fails: build every kafka-python client through here.
+    """
+    client: Any = cls.__new__(cls)
+    try:
+        client.__init__(**config)
+    except BaseException:
+        _release(client)
+        raise
+    return client  # type: ignore[no-any-return]
+
+
+def _release(client: Any) -> None:
+    """Stop the network client and IO thread of a half-built kafka-python client."""
+    inner = getattr(client, "_client", None)
+    if inner is not None:
+        inner.close()
+    net = getattr(client, "_net", None)
+    if net is not None:
+        net.stop()
 
 
 def kafka_config(settings: Settings, **overrides: Any) -> dict[str, Any]:

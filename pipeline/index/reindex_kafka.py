@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from pipeline.clients import kafka_config
+from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
 from pipeline.index.reindex import Progress, ReindexResult, finish, plan, prepare, swap_alias
 from pipeline.ingest.records import RawRecord
@@ -109,10 +109,11 @@ def reindex_from_kafka(
     prepare(es, settings, new)
     group = f"{settings.consumer_group}-reindex-{new}"
     with map_kafka_errors("create reindex consumer"):
-        consumer = KafkaConsumer(
+        consumer = new_kafka_client(
+            KafkaConsumer,
             **kafka_config(
                 settings, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
-            )
+            ),
         )
     try:
         partitions = []

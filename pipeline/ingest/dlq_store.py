@@ -8,7 +8,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from pipeline.clients import kafka_config
+from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
 from pipeline.ingest.dlq import DeadLetter, replay_message
 from pipeline.settings import Settings
@@ -40,7 +40,9 @@ def read_dead_letters(
 ) -> Iterator[DeadLetter]:
     """Every dead letter on `topic` now, oldest first per partition; no consumer group is used."""
     with map_kafka_errors(f"reading {topic}"):
-        consumer = KafkaConsumer(**kafka_config(settings, group_id=None, enable_auto_commit=False))
+        consumer = new_kafka_client(
+            KafkaConsumer, **kafka_config(settings, group_id=None, enable_auto_commit=False)
+        )
     try:
         with map_kafka_errors(f"reading {topic}"):
             partitions = consumer.partitions_for_topic(topic)
@@ -73,7 +75,9 @@ def fetch(settings: Settings, topic: str, partition: int, offset: int) -> DeadLe
     """The dead letter at `partition`/`offset`, or None when there is none."""
     tp = TopicPartition(topic, partition)
     with map_kafka_errors(f"reading {topic}"):
-        consumer = KafkaConsumer(**kafka_config(settings, group_id=None, enable_auto_commit=False))
+        consumer = new_kafka_client(
+            KafkaConsumer, **kafka_config(settings, group_id=None, enable_auto_commit=False)
+        )
     try:
         with map_kafka_errors(f"reading {topic}"):
             if partition not in (consumer.partitions_for_topic(topic) or set()):
@@ -128,7 +132,7 @@ def replay(
         settings, enable_idempotence=True, acks="all", **(producer_options or {})
     )
     with map_kafka_errors("replaying dead letters"):
-        producer = KafkaProducer(**options)
+        producer = new_kafka_client(KafkaProducer, **options)
         try:
             futures = []
             for letter in chosen:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 from kafka import KafkaProducer
 
-from pipeline.clients import kafka_config
+from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import ValidationFailed, map_kafka_errors
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
 from pipeline.ingest.validate import validate_value
@@ -45,7 +45,7 @@ class IntakeProducer:
             **overrides,
         )
         with map_kafka_errors("connecting the intake producer"):
-            self._producer = KafkaProducer(**options)
+            self._producer = new_kafka_client(KafkaProducer, **options)
 
     def topic(self, source: Source) -> str:
         """The intake topic for `source`, with the deployment prefix."""

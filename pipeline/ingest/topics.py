@@ -107,9 +107,11 @@ def plan_topics(
 def _admin(settings: Settings) -> Any:
     from kafka import KafkaAdminClient
 
-    from pipeline.clients import kafka_config
+    from pipeline.clients import kafka_config, new_kafka_client
 
-    return KafkaAdminClient(**kafka_config(settings, client_id="ct-pipeline-topics"))
+    return new_kafka_client(
+        KafkaAdminClient, **kafka_config(settings, client_id="ct-pipeline-topics")
+    )
 
 
 def existing_topics(admin: Any) -> dict[str, int]:

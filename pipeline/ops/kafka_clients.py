@@ -4,7 +4,7 @@ kafka-python 3.0 starts an IO thread before it bootstraps in the constructor and
 the bootstrap fails, neither stops that thread nor closes the sockets of refused connection
 attempts. A worker that checks Kafka every few seconds while the broker is down would pile
 them up. So: probe the bootstrap servers with a plain TCP connect first (a clean, quick
-"unreachable"), and if the constructor still fails, stop what it started.
+"unreachable"), and build through `pipeline.clients.new_kafka_client`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from typing import Any, TypeVar
 
-from pipeline.clients import kafka_config
+from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable
 from pipeline.settings import Settings
 
@@ -46,22 +46,9 @@ def build_client(cls: type[T], settings: Settings, timeout_s: float, **overrides
     config = kafka_config(
         settings, request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms, **overrides
     )
-    client: Any = cls.__new__(cls)
     try:
-        client.__init__(**config)
+        return new_kafka_client(cls, **config)
     except Exception as exc:
-        _release(client)
         raise KafkaUnavailable(
             f"Kafka client failed to start: {type(exc).__name__}: {exc}"
         ) from exc
-    return client  # type: ignore[no-any-return]
-
-
-def _release(client: Any) -> None:
-    """Stop the network client and IO thread of a half-built kafka-python client."""
-    inner = getattr(client, "_client", None)
-    if inner is not None:
-        inner.close()
-    net = getattr(client, "_net", None)
-    if net is not None:
-        net.stop()

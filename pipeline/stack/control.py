@@ -15,7 +15,7 @@ from pipeline.stack import artifacts, elasticsearch, kafka, process
 
 Echo = Callable[[str], None]
 STOP_GRACE_S = 30.0
-PORT_RELEASE_S = 10.0  # how long a port may stay held by a process that is exiting
+PORT_RELEASE_S = process.EXIT_WAIT_S  # how long a port may stay held by a process that is exiting
 SERVICES = ("kafka", "elasticsearch")
 
 

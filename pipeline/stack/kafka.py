@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.clients import new_kafka_client
 from pipeline.errors import StackError
 from pipeline.settings import Settings
 from pipeline.stack import artifacts, process
@@ -227,10 +228,12 @@ def healthy(settings: Settings) -> bool:
     level = kafka_log.level
     kafka_log.setLevel(logging.CRITICAL)
     try:
-        admin = KafkaAdminClient(
+        admin = new_kafka_client(
+            KafkaAdminClient,
             bootstrap_servers=f"127.0.0.1:{settings.stack_kafka_port}",
             client_id="ct-pipeline-stack-probe",
             request_timeout_ms=5000,
+            bootstrap_timeout_ms=5000,
         )
         try:
             admin.list_topics()

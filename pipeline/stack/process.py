@@ -18,6 +18,10 @@ from pipeline.errors import StackError
 
 PROC = Path("/proc")
 
+# A killed process is gone only once the kernel has torn it down. A thread blocked on disk I/O
+# delays that, and on a busy machine it has taken more than 15 s (CI, 2026-12-02).
+EXIT_WAIT_S = 60.0
+
 # Services outlive the Popen objects that started them. Keeping the objects stops Popen's
 # "still running" ResourceWarning on garbage collection and lets `reap()` collect exits, so a
 # service killed while we run never lingers as a zombie child of ours.
@@ -158,13 +162,14 @@ def find_processes(marker: str) -> list[int]:
             and int(entry.name) != os.getpid()
             and marker in cmdline(int(entry.name))
         ):
-            state = _state(int(entry.name))
+            state = process_state(int(entry.name))
             if state not in ("Z", "X", ""):
                 pids.append(int(entry.name))
     return sorted(pids)
 
 
-def _state(pid: int) -> str:
+def process_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (R, S, D, Z, ...), or "" when the process is gone."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
@@ -184,7 +189,7 @@ def live_pid(path: Path, marker: str) -> int | None:
     """The PID in `path` if that process is alive and is ours (guards against PID reuse)."""
     reap()
     pid = read_pid(path)
-    if pid is None or marker not in cmdline(pid) or _state(pid) in ("Z", "X", ""):
+    if pid is None or marker not in cmdline(pid) or process_state(pid) in ("Z", "X", ""):
         return None
     return pid
 
@@ -209,7 +214,7 @@ def stop(pids: Sequence[int], *, grace_s: float, markers: Sequence[str]) -> None
         for pid in survivors():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        if not wait_for(lambda: not survivors(), timeout_s=10):
+        if not wait_for(lambda: not survivors(), timeout_s=EXIT_WAIT_S):
             raise StackError(f"processes {survivors()} survived SIGKILL")
     # A stopped child of ours is a zombie until collected; collect it now.
     for child in list(_spawned):

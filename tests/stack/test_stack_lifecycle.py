@@ -80,7 +80,12 @@ def test_up_is_idempotent_survives_sigkill_and_down_leaves_nothing(instance: Set
     for pid in first.values():
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-    assert process.wait_for(lambda: not any(_pids(instance).values()), timeout_s=15)
+
+    def all_gone() -> bool:
+        return not any(_pids(instance).values())
+
+    gone = process.wait_for(all_gone, timeout_s=process.EXIT_WAIT_S)
+    assert gone, {name: (pid, process.process_state(pid)) for name, pid in first.items() if pid}
 
     control.up(instance, echo=lambda _: None)
     second = _pids(instance)
