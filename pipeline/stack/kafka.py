@@ -150,8 +150,15 @@ def log4j2_properties(logs_dir: Path) -> str:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 characters).
+
+    Never one starting with "-", which command lines would read as an option (Kafka's own ids
+    avoid it the same way).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _java_argv(classpath: str, paths: KafkaPaths, main: str, heap: str) -> list[str]:
@@ -186,8 +193,7 @@ def prepare(settings: Settings, classpath: str) -> KafkaPaths:
     argv = _java_argv(classpath, paths, "kafka.tools.StorageTool", "256m")
     argv += [
         "format",
-        "--cluster-id",
-        cluster_id,
+        f"--cluster-id={cluster_id}",  # one word: an id kept from before may start with "-"
         "--config",
         str(paths.config),
         "--ignore-formatted",

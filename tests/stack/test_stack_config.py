@@ -56,6 +56,22 @@ def test_cluster_id_is_22_url_safe_characters_of_16_bytes() -> None:
     assert cluster_id != kafka.new_cluster_id()
 
 
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    # One in 64 random ids would: 2,000 of them all passing by chance is a 1e-14 event.
+    assert [i for i in (kafka.new_cluster_id() for _ in range(2000)) if i.startswith("-")] == []
+
+
+def test_storage_formats_with_a_kept_id_that_starts_with_a_dash(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path / "state")  # the shared cache: no download again
+    paths = kafka.KafkaPaths.of(settings)
+    paths.root.mkdir(parents=True)
+    kept = "-" + kafka.new_cluster_id()[1:]
+    paths.cluster_id_file.write_text(kept + "\n")
+    kafka.prepare(settings, artifacts.kafka_classpath(settings, echo=lambda _: None))
+    meta = (paths.data / "meta.properties").read_text()
+    assert f"cluster.id={kept}" in meta.splitlines()
+
+
 def test_elasticsearch_yml_sets_security_and_paths_explicitly(tmp_path: Path) -> None:
     settings = _settings(tmp_path, stack_es_port=29200)
     paths = elasticsearch.ElasticsearchPaths.of(settings)
