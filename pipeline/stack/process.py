@@ -155,17 +155,10 @@ def cmdline(pid: int) -> str:
 def find_processes(marker: str) -> list[int]:
     """PIDs of live processes whose command line contains `marker` (e.g. a config path)."""
     reap()
-    pids = []
-    for entry in PROC.iterdir():
-        if (
-            entry.name.isdigit()
-            and int(entry.name) != os.getpid()
-            and marker in cmdline(int(entry.name))
-        ):
-            state = process_state(int(entry.name))
-            if state not in ("Z", "X", ""):
-                pids.append(int(entry.name))
-    return sorted(pids)
+    pids = (int(entry.name) for entry in PROC.iterdir() if entry.name.isdigit())
+    return sorted(
+        pid for pid in pids if pid != os.getpid() and marker in cmdline(pid) and _running(pid)
+    )
 
 
 def process_state(pid: int) -> str:
@@ -175,6 +168,11 @@ def process_state(pid: int) -> str:
     except OSError:
         return ""
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is neither a zombie nor dead."""
+    return process_state(pid) not in ("Z", "X", "")
 
 
 def read_pid(path: Path) -> int | None:
@@ -189,7 +187,7 @@ def live_pid(path: Path, marker: str) -> int | None:
     """The PID in `path` if that process is alive and is ours (guards against PID reuse)."""
     reap()
     pid = read_pid(path)
-    if pid is None or marker not in cmdline(pid) or process_state(pid) in ("Z", "X", ""):
+    if pid is None or marker not in cmdline(pid) or not _running(pid):
         return None
     return pid
 
