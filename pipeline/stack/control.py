@@ -65,9 +65,12 @@ def _clear_strays(marker: str, name: str, echo: Echo) -> None:
         process.stop(strays, grace_s=STOP_GRACE_S, markers=[marker])
 
 
-def _refuse_busy(port: int, name: str) -> None:
+def _refuse_busy(port: int, name: str, echo: Echo) -> None:
     # A process killed a moment ago keeps its sockets while the kernel tears its memory down, and
     # its cmdline (our marker) is already gone by then: give the port a moment to be released.
+    if not process.port_open(port):
+        return
+    echo(f"port {port} needed by {name} is in use; waiting up to {PORT_RELEASE_S:g}s for it")
     if process.wait_for(lambda: not process.port_open(port), timeout_s=PORT_RELEASE_S):
         return
     raise StackError(
@@ -92,8 +95,8 @@ def up(settings: Settings, echo: Echo = _stderr) -> None:
         launcher: subprocess.Popen[bytes] | None = None
         if kafka_pid is None:
             _clear_strays(kafka_paths.marker, "Kafka", echo)
-            _refuse_busy(settings.stack_kafka_port, "Kafka")
-            _refuse_busy(settings.stack_kafka_controller_port, "the Kafka controller")
+            _refuse_busy(settings.stack_kafka_port, "Kafka", echo)
+            _refuse_busy(settings.stack_kafka_controller_port, "the Kafka controller", echo)
             classpath = artifacts.kafka_classpath(settings, echo)
             kafka.prepare(settings, classpath)
             kafka_pid = kafka.start(settings, classpath, kafka_paths)
@@ -105,7 +108,7 @@ def up(settings: Settings, echo: Echo = _stderr) -> None:
             echo(f"Kafka already running (pid {kafka_pid})")
         if _es_pid(settings) is None:
             _clear_strays(es_paths.marker, "Elasticsearch", echo)
-            _refuse_busy(settings.stack_es_port, "Elasticsearch")
+            _refuse_busy(settings.stack_es_port, "Elasticsearch", echo)
             archive = artifacts.elasticsearch_zip(settings, echo)
             user = process.service_user(settings.stack_user)
             elasticsearch.prepare(settings, archive, user)

@@ -27,8 +27,10 @@ def test_a_port_held_by_a_stranger_is_refused_naming_it(
     with listening() as stranger:
         port = stranger.getsockname()[1]
         settings = Settings(state_dir=tmp_path / "state", stack_kafka_port=port)
+        said: list[str] = []
         with pytest.raises(StackError, match=f"port {port} needed by Kafka is taken"):
-            control.up(settings, echo=lambda _: None)
+            control.up(settings, echo=said.append)
+    assert f"port {port} needed by Kafka is in use; waiting up to 0.5s for it" in said
 
 
 def test_a_port_released_within_the_grace_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,6 +40,6 @@ def test_a_port_released_within_the_grace_is_taken(monkeypatch: pytest.MonkeyPat
     closer = threading.Timer(1.0, dying.close)  # a killed process's sockets close a moment later
     closer.start()
     try:
-        control._refuse_busy(port, "Kafka")  # returns once the port is free, no error
+        control._refuse_busy(port, "Kafka", echo=lambda _: None)  # returns once it is free
     finally:
         closer.join()
