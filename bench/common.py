@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.clients import kafka_config
+from pipeline.clients import identity_env, kafka_config
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 
@@ -141,6 +141,8 @@ class Deployment:
             PIPELINE_BATCH_TIMEOUT_S=str(s.batch_timeout_s),
             PIPELINE_LOG_FORMAT="json",
         )
+        # its own state dir holds no stack credentials: pass the worker's (none without security)
+        env.update(identity_env(s, "worker"))
         return env
 
     def start_workers(self, count: int) -> list[WorkerProcess]:

@@ -26,10 +26,25 @@ COMMANDS: tuple[str, ...] = (
     "pipeline.index.cli:reindex",
 )
 
+# The local-stack identity each command logs in as (pipeline.clients.use_identity); commands
+# not named here (set-up, stack, topics, index, reindex, dedup eval) run as admin.
+IDENTITIES: dict[str, str] = {
+    "worker": "worker",
+    # analysts' requests switch to `api` inside the API (pipeline.api.app)
+    "api": "api-restricted",
+    "search": "api-restricted",
+    "audit": "operator",
+    "publish": "operator",
+    "demo": "operator",
+    "dlq": "operator",
+    "lag": "operator",
+}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ct-intake-pipeline")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Ingest public counter-terrorism contributions from Kafka, enrich them, and index them
     into Elasticsearch for analysts.
 
@@ -37,6 +52,9 @@ def cli() -> None:
     KAFKA_BOOTSTRAP_SERVERS nor ELASTICSEARCH_URL set, commands use the local stack
     that `pipeline stack up` starts.
     """
+    from pipeline.clients import use_identity
+
+    use_identity(IDENTITIES.get(ctx.invoked_subcommand or "", "admin"))
 
 
 def _register() -> None:

@@ -6,18 +6,24 @@
     ├── RecordError                  one intake record cannot be processed: a dead-letter record
     │   └── ValidationFailed         JSON, schema, size or encoding problem (carries field errors)
     ├── KafkaUnavailable             the broker cannot be reached or refused an operation
-    ├── SearchUnavailable            Elasticsearch cannot be reached or answered 5xx
-    │   └── SinkBackpressure         Elasticsearch said 429 or is down: pause, retry later
+    ├── SearchUnavailable            Elasticsearch cannot do what was asked: never the record's
+    │   │                            fault, so the batch pauses and is retried (`reason` says why)
+    │   ├── SinkBackpressure         429, unreachable, timed out, dedup lock busy: transient
+    │   ├── SearchRefused            401/403 or a write block: an operator must act (auth, blocked)
+    │   └── SearchRequestRejected    a whole request refused with 4xx (bad_request)
     └── AccessDenied                 an API caller lacks the role for what was asked
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these
 types `from exc` by `map_kafka_errors()` / `map_es_errors()` so callers handle one tree.
+`map_es_errors` lets 404 and 409 through as elasticsearch-py's own errors (they are answers
+about the document or index named, which callers handle), and any status the caller `expect`s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any
 
 
@@ -58,16 +64,53 @@ class KafkaUnavailable(PipelineError):
     """The Kafka broker cannot be reached or refused an operation."""
 
 
+class Unavailability(StrEnum):
+    """Why Elasticsearch cannot do what was asked: a closed set, used as a metric label."""
+
+    AUTH = "auth"  # 401/403: credentials rotated or privileges removed
+    BLOCKED = "blocked"  # an index or cluster block (index.blocks.write, flood stage)
+    BAD_REQUEST = "bad_request"  # a whole request (or our own state document) refused
+    UNREACHABLE = "unreachable"  # no connection, or the request timed out
+    THROTTLED = "throttled"  # 429, rejected execution, circuit breaker
+    SERVER_ERROR = "server_error"  # 5xx or an answer that cannot be understood
+    INDEX_UNAVAILABLE = "index_unavailable"  # closed or missing index, shards not allocated
+    LOCK_BUSY = "lock_busy"  # the dedup lease is held by another worker or expired
+
+
 class SearchUnavailable(PipelineError):
-    """Elasticsearch cannot be reached or answered with a server error."""
+    """Elasticsearch cannot do what was asked; `reason` says why, `retry_after` when to retry."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Unavailability = Unavailability.SERVER_ERROR,
+        retry_after: float = 1.0,
+    ) -> None:
+        super().__init__(message)
+        self.reason = Unavailability(reason)
+        self.retry_after = retry_after
 
 
 class SinkBackpressure(SearchUnavailable):
     """Elasticsearch cannot take writes now; pause consumption and retry after `retry_after` s."""
 
-    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float = 1.0,
+        reason: Unavailability = Unavailability.THROTTLED,
+    ) -> None:
+        super().__init__(message, reason=reason, retry_after=retry_after)
+
+
+class SearchRefused(SearchUnavailable):
+    """Elasticsearch refused the credential or the index is blocked: waits for an operator."""
+
+
+class SearchRequestRejected(SearchUnavailable):
+    """Elasticsearch refused a whole request (4xx): a bug or a cluster/mapping mismatch."""
 
 
 class AccessDenied(PipelineError):
@@ -86,19 +129,79 @@ def map_kafka_errors(action: str) -> Iterator[None]:
         raise KafkaUnavailable(f"{action}: {type(exc).__name__}: {exc}") from exc
 
 
+# Error types that say the index, not the request or the document, cannot serve it now.
+_INDEX_UNAVAILABLE = frozenset(
+    {
+        "index_closed_exception",
+        "index_not_found_exception",
+        "no_shard_available_action_exception",
+        "unavailable_shards_exception",
+        "shard_not_found_exception",
+    }
+)
+_THROTTLED = frozenset({"es_rejected_execution_exception", "circuit_breaking_exception"})
+# An alias with no write index answers every write with illegal_argument_exception (400).
+_NO_WRITE_INDEX = "no write index is defined"
+
+
+def es_failure_reason(
+    status: int | None, error_type: str | None, message: str | None = None
+) -> Unavailability:
+    """Why an Elasticsearch answer (a request's or one bulk item's) failed, as a closed code.
+
+    `bad_request` for a 4xx only when nothing says the index or the cluster is at fault.
+    """
+    if error_type == "cluster_block_exception":
+        return Unavailability.BLOCKED
+    if status == 429 or error_type in _THROTTLED:
+        return Unavailability.THROTTLED
+    if error_type in _INDEX_UNAVAILABLE or _NO_WRITE_INDEX in (message or ""):
+        return Unavailability.INDEX_UNAVAILABLE
+    if status in (401, 403):
+        return Unavailability.AUTH
+    if status == 408:
+        return Unavailability.UNREACHABLE
+    if status is not None and 400 <= status < 500:
+        return Unavailability.BAD_REQUEST
+    return Unavailability.SERVER_ERROR
+
+
+def unavailable(message: str, reason: Unavailability) -> SearchUnavailable:
+    """The `SearchUnavailable` subclass that fits `reason`."""
+    if reason in (Unavailability.AUTH, Unavailability.BLOCKED):
+        return SearchRefused(message, reason=reason)
+    if reason is Unavailability.BAD_REQUEST:
+        return SearchRequestRejected(message, reason=reason)
+    if reason in (Unavailability.THROTTLED, Unavailability.UNREACHABLE, Unavailability.LOCK_BUSY):
+        return SinkBackpressure(message, reason=reason)
+    return SearchUnavailable(message, reason=reason)
+
+
 @contextmanager
-def map_es_errors(action: str) -> Iterator[None]:
-    """Re-raise elasticsearch-py transport and server errors as our own types."""
+def map_es_errors(action: str, *, expect: Collection[int] = ()) -> Iterator[None]:
+    """Re-raise elasticsearch-py errors as `SearchUnavailable` subclasses with a `reason`.
+
+    404, 409 and the statuses in `expect` (e.g. 400 where a refusal is an answer about the
+    caller's own input) pass through unchanged for the caller to handle.
+    """
     import elastic_transport
     import elasticsearch
 
     try:
         yield
     except elasticsearch.ApiError as exc:
-        if exc.meta.status == 429:
-            raise SinkBackpressure(f"{action}: Elasticsearch is overloaded (429)") from exc
-        if exc.meta.status >= 500:
-            raise SearchUnavailable(f"{action}: Elasticsearch error {exc.meta.status}") from exc
-        raise
+        status = exc.meta.status
+        if status in (404, 409) or status in expect:
+            raise
+        error = exc.body.get("error") if isinstance(exc.body, dict) else None
+        error_type = error.get("type") if isinstance(error, dict) else None
+        detail = error.get("reason") if isinstance(error, dict) else None
+        reason = es_failure_reason(status, error_type, detail)
+        # The reason code and status only: Elasticsearch's text can quote a document.
+        raise unavailable(
+            f"{action}: Elasticsearch answered {status} ({error_type or reason})", reason
+        ) from exc
     except (elastic_transport.TransportError, elasticsearch.ConnectionError) as exc:
-        raise SinkBackpressure(f"{action}: Elasticsearch unreachable: {exc}") from exc
+        raise SinkBackpressure(
+            f"{action}: Elasticsearch unreachable: {exc}", reason=Unavailability.UNREACHABLE
+        ) from exc

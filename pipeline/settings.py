@@ -140,7 +140,10 @@ class Settings(BaseSettings):
         5,
         ge=0,
         validation_alias=_env("PIPELINE_BULK_MAX_RETRIES"),
-        description="Retries of 429/5xx/unreachable items before the sink signals backpressure.",
+        description=(
+            "Retries of items failing for the cluster's sake (429, 5xx, a block) "
+            "before backpressure."
+        ),
     )
     bulk_backoff_base_s: float = Field(
         0.2,
@@ -212,6 +215,18 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=_env("PIPELINE_BATCH_TIMEOUT_S"),
         description="Longest a partial batch waits before it is processed.",
+    )
+    record_budget_s: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_RECORD_BUDGET_S"),
+        description="Longest one record may spend in validate+enrich (then: processing_timeout).",
+    )
+    batch_budget_s: float = Field(
+        120.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_BATCH_BUDGET_S"),
+        description="Longest a batch may spend in validate+enrich before a record-by-record rerun.",
     )
     worker_host: str = Field(
         "127.0.0.1",
@@ -289,7 +304,30 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None,
         validation_alias=_env("PIPELINE_API_KEY"),
-        description="The CLI caller's API key; `pipeline search` acts as its user, role (secret).",
+        description="API key `pipeline search` and `pipeline audit` send to the API (secret).",
+    )
+    api_url: str = Field(
+        "",
+        validation_alias=_env("PIPELINE_API_URL"),
+        description="Search API base URL for the CLI; empty means http://127.0.0.1:PIPELINE_API_PORT.",
+    )
+    api_max_body_bytes: int = Field(
+        65_536,
+        ge=1,
+        validation_alias=_env("PIPELINE_API_MAX_BODY_BYTES"),
+        description="Largest API request body; a bigger one is a 413, never read whole.",
+    )
+    api_rate_per_s: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_API_RATE_PER_S"),
+        description="Requests per second each API key (or keyless client address) may sustain.",
+    )
+    api_rate_burst: int = Field(
+        60,
+        ge=1,
+        validation_alias=_env("PIPELINE_API_RATE_BURST"),
+        description="Requests a key or client may make at once before the rate applies (429).",
     )
 
     # --- Logging ---------------------------------------------------------------------------

@@ -12,10 +12,13 @@ from pydantic import AliasChoices
 from pipeline.settings import Settings
 from pipeline.stack.containers import (
     Listener,
+    compose_kafka_users,
+    compose_password,
     elasticsearch_container_env,
     elasticsearch_image,
     kafka_container_env,
     kafka_image,
+    write_compose_secrets,
 )
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
@@ -73,10 +76,45 @@ def test_kafka_and_elasticsearch_environment_is_the_tested_one(services: dict[st
         Listener("INTERNAL", 29092, "kafka:29092"),
         Listener("EXTERNAL", 9092, "localhost:19092"),
     ]
-    assert services["kafka"]["environment"] == kafka_container_env(listeners)
+    assert services["kafka"]["environment"] == {
+        **kafka_container_env(listeners, compose_kafka_users()),
+        "CT_ADMIN_PASSWORD": compose_password("admin"),  # its health check logs in
+    }
     assert services["elasticsearch"]["environment"] == elasticsearch_container_env(
-        _defaults().stack_es_heap
+        _defaults().stack_es_heap, secure=True
     )
+
+
+def test_security_is_on_in_compose(services: dict[str, Any]) -> None:
+    kafka = services["kafka"]["environment"]
+    assert "PLAINTEXT:" not in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace("SASL_", "")
+    assert services["elasticsearch"]["environment"]["xpack.security.enabled"] == "true"
+    mounts = {volume.rsplit(":", 2)[1] for volume in services["elasticsearch"]["volumes"][1:]}
+    config = "/usr/share/elasticsearch/config"
+    assert mounts == {f"{config}/users", f"{config}/users_roles", f"{config}/roles.yml"}
+    assert "401" in services["elasticsearch"]["healthcheck"]["test"][1]
+    worker, api = services["worker"]["environment"], services["api"]["environment"]
+    assert worker["KAFKA_SASL_USERNAME"] == worker["ELASTICSEARCH_USERNAME"] == "ct-worker"
+    assert worker["ELASTICSEARCH_PASSWORD"] == compose_password("worker")
+    assert api["ELASTICSEARCH_USERNAME"] == "ct-api-restricted"
+    assert "KAFKA_SASL_USERNAME" not in api  # the API does not use Kafka
+    # no literal secret anywhere: every password is an interpolation that fails when unset
+    for name in ("worker", "api"):
+        for key, value in services[name]["environment"].items():
+            if "PASSWORD" in key:
+                assert str(value).startswith("${CT_") and ":?" in str(value), key
+
+
+def test_compose_secrets_are_made_once_and_kept_private(tmp_path: Path) -> None:
+    env_file = write_compose_secrets(tmp_path / "secrets")
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    first = env_file.read_text()
+    assert write_compose_secrets(tmp_path / "secrets").read_text() == first
+    names = {line.split("=", 1)[0] for line in first.splitlines()}
+    assert {"CT_ADMIN_PASSWORD", "CT_WORKER_PASSWORD", "CT_API_RESTRICTED_PASSWORD"} <= names
+    users = (tmp_path / "secrets" / "elasticsearch" / "users").read_text()
+    assert users.startswith("ct-admin:{PBKDF2}")
+    assert first.split("=", 1)[1].strip() not in users  # hashes only
 
 
 def test_ports_match_the_settings(services: dict[str, Any]) -> None:

@@ -1,12 +1,16 @@
 """The search API: `create_app(settings)` gives a FastAPI app over the reports alias.
 
 Routes: `/api/search` (GET and POST), `/api/reports/{id}`, `/api/entities/{type}`,
-`/api/export`, `/api/whoami`, `/healthz` (open), `/metrics` (operator), `/` (web page).
+`/api/export`, `/api/whoami`, `/api/audit` (auditor), `/healthz` (open), `/metrics`
+(operator), `/` (web page). `ApiMiddleware` admits or refuses every request first.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,10 +24,12 @@ from pipeline.api import deps, queries
 from pipeline.api.audit import Action, AuditTrail, audit_index
 from pipeline.api.auth import Permission, Principal, load_keys
 from pipeline.api.errors import install_error_handlers
-from pipeline.api.middleware import ApiMiddleware
-from pipeline.api.models import EntityView, ReportView, SearchPage
+from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
+from pipeline.api.models import AuditEntry, EntityView, ReportView, SearchPage
+from pipeline.api.ratelimit import RateLimiter
+from pipeline.api.refusals import RefusalLog
 from pipeline.api.service import SearchService
-from pipeline.clients import elasticsearch_client
+from pipeline.clients import elasticsearch_client, local_identity_in_use
 from pipeline.enrich.mentions import EntityType
 from pipeline.ingest.sources import Source
 from pipeline.ops.metrics import render
@@ -34,8 +40,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SearchRequest", "create_app"]
 
+log = logging.getLogger(__name__)
+
 Searcher = Annotated[Principal, Depends(deps.require(Permission.SEARCH))]
 Operator = Annotated[Principal, Depends(deps.require(Permission.METRICS))]
+Auditor = Annotated[Principal, Depends(deps.require(Permission.READ_AUDIT))]
 Justification = Annotated[
     str | None,
     Query(
@@ -50,8 +59,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Missing justification or a malformed request"},
     401: {"description": "Missing or unknown API key"},
     403: {"description": "The key's role may not do this"},
+    413: {"description": "The request body is over PIPELINE_API_MAX_BODY_BYTES"},
+    429: {"description": "Over the key's (or client's) request rate; see Retry-After"},
     503: {"description": "Elasticsearch or the audit trail is unavailable"},
 }
+# A client may say which of our front ends it is (recorded in the audit trail, nothing more).
+CHANNEL_HEADER = "X-Audit-Channel"
+CHANNELS = frozenset({"api", "cli", "web"})
 
 
 class SearchRequest(BaseModel):
@@ -119,11 +133,46 @@ def _search_query(
     )
 
 
+def _channel(request: Request) -> str:
+    claimed = (request.headers.get(CHANNEL_HEADER) or "api").strip().lower()
+    return claimed if claimed in CHANNELS else "api"
+
+
 def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
     """The API over `settings.index_alias`, auditing into `audit_index(settings)`."""
+    analyst_es = None
     if es is None:
         es = elasticsearch_client(settings)
-    service = SearchService(es, settings.index_alias, AuditTrail(es, audit_index(settings)))
+        # On the local stack with security on, analysts' requests go through ct-api, whose
+        # role cannot read restricted.* at all (field-level security, README "Security").
+        if local_identity_in_use(settings, "api-restricted"):
+            analyst_es = elasticsearch_client(settings, identity="api")
+    trail = AuditTrail(es, audit_index(settings))
+    service = SearchService(es, settings.index_alias, trail)
+    analyst_service = (
+        service if analyst_es is None else SearchService(analyst_es, settings.index_alias, trail)
+    )
+
+    def serving(principal: Principal) -> SearchService:
+        return service if principal.sees_restricted else analyst_service
+
+    keys = load_keys(settings)
+    if not keys:
+        log.warning("PIPELINE_API_KEYS is empty or unset: every request that needs a key gets 401")
+    boundary = Boundary(
+        keys=keys,
+        limiter=RateLimiter(settings.api_rate_per_s, settings.api_rate_burst),
+        max_body_bytes=settings.api_max_body_bytes,
+        refusals=RefusalLog(),
+        trail=trail,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Refusals still being counted are written before the process goes.
+        write_refusals(boundary, boundary.refusals.due(everything=True))
+
     app = FastAPI(
         title="CT intake search API",
         version="1",
@@ -132,9 +181,11 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         # the OpenAPI document itself stays at /openapi.json.
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
-    app.state.keys = load_keys(settings)
-    app.add_middleware(ApiMiddleware)
+    app.state.keys = keys
+    app.state.boundary = boundary
+    app.add_middleware(ApiMiddleware, boundary=boundary)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["operations"])
@@ -168,7 +219,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
         )
-        return service.search(principal, query.params(), why)
+        return serving(principal).search(principal, query.params(), why, channel=_channel(request))
 
     @app.post("/api/search", tags=["search"], responses=ERRORS)
     def search_post(request: Request, principal: Searcher, query: SearchRequest) -> SearchPage:
@@ -176,7 +227,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
         )
-        return service.search(principal, query.params(), why)
+        return serving(principal).search(principal, query.params(), why, channel=_channel(request))
 
     @app.get(
         "/api/export",
@@ -194,8 +245,12 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
         )
-        page = service.search(
-            principal, query.params(size=limit, collapse=False), why, action=Action.EXPORT
+        page = serving(principal).search(
+            principal,
+            query.params(size=limit, collapse=False),
+            why,
+            action=Action.EXPORT,
+            channel=_channel(request),
         )
         lines = [orjson.dumps(r.model_dump(mode="json")) for r in page.results]
         headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
@@ -222,7 +277,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         )
         if len(report_id) > 512:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
-        view = service.report(principal, report_id, why)
+        view = serving(principal).report(principal, report_id, why, channel=_channel(request))
         if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
         return view
@@ -239,7 +294,45 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), justification
         )
-        return service.entity(principal, entity_type, value, why)
+        return serving(principal).entity(
+            principal, entity_type, value, why, channel=_channel(request)
+        )
+
+    @app.get("/api/audit", tags=["audit"], responses=ERRORS)
+    def audit_trail(
+        *,
+        request: Request,
+        principal: Auditor,
+        user: Annotated[str | None, Query(max_length=256)] = None,
+        action: Action | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+        justification: Justification = None,
+    ) -> list[AuditEntry]:
+        """The audit trail, newest first (auditor role); reading it is audited too."""
+        since, until = deps.to_utc(since, "since"), deps.to_utc(until, "until")
+        entries = trail.list(
+            user=user,
+            action=action.value if action else None,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+        why = request.headers.get(deps.JUSTIFICATION_HEADER) or justification or ""
+        filters = {"user": user, "action": action, "since": since, "until": until, "limit": limit}
+        trail.write(
+            AuditEntry(
+                timestamp=datetime.now(UTC),
+                user=principal.user,
+                role=principal.role.value,
+                action=Action.READ_AUDIT.value,
+                justification=why.strip()[: deps.MAX_JUSTIFICATION],
+                query={k: v for k, v in filters.items() if v is not None},
+                channel=_channel(request),
+            )
+        )
+        return entries
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

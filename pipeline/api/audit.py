@@ -1,4 +1,5 @@
-"""The append-only audit trail: one record per search, report view, entity view and export.
+"""The append-only audit trail: one record per search, view, export, audit read, refused
+request (aggregated, see `refusals`) and operator's look at dead letters.
 
 Records go to `<alias>-audit` (or PIPELINE_AUDIT_INDEX) with `op_type=create` and ids that
 Elasticsearch generates, so a write can never replace an earlier record; nothing in this
@@ -7,8 +8,9 @@ project updates or deletes them. Callers write the record *before* they return r
 
 from __future__ import annotations
 
+import getpass
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +20,7 @@ from pipeline.api.models import AuditEntry
 from pipeline.errors import SearchUnavailable, map_es_errors
 from pipeline.settings import Settings
 
-__all__ = ["Action", "AuditTrail", "AuditUnavailableError", "audit_index"]
+__all__ = ["Action", "AuditTrail", "AuditUnavailableError", "audit_index", "record_operator_view"]
 
 AUDIT_MAPPING: dict[str, Any] = {
     # Unknown keys are kept in _source but never mapped: a record can never fail on a mapping.
@@ -47,6 +49,10 @@ class Action(StrEnum):
     VIEW_REPORT = "view_report"
     VIEW_ENTITY = "view_entity"
     EXPORT = "export"
+    READ_AUDIT = "read_audit"
+    REFUSED = "refused"
+    DLQ_LIST = "dlq_list"
+    DLQ_SHOW = "dlq_show"
 
 
 def audit_index(settings: Settings) -> str:
@@ -77,6 +83,14 @@ class AuditTrail:
                     if exc.error != "resource_already_exists_exception":
                         raise
             self._ready = True
+
+    def ensure(self) -> None:
+        """Create the index with its mapping if missing: `index ensure` and `run` do, as admin.
+
+        On a stack with security on the API's identity may only append (`create_doc`), so a
+        deleted audit index makes its writes fail (503), never recreates it unnoticed.
+        """
+        self._ensure()
 
     def write(self, entry: AuditEntry) -> str:
         """Append one record and return its id; raises if it was not stored."""
@@ -128,3 +142,29 @@ class AuditTrail:
             source["timestamp"] = source.pop("@timestamp")
             entries.append(AuditEntry.model_validate(source))
         return entries
+
+
+def record_operator_view(
+    settings: Settings, action: Action, query: dict[str, Any], positions: list[str]
+) -> None:
+    """Audit an operator's look at dead letters: who, when, what was asked and which positions
+    were shown, never their content. Raises AuditUnavailableError (or SearchUnavailable) if the
+    record was not stored: the caller then shows nothing."""
+    from pipeline.clients import elasticsearch_client
+
+    es = elasticsearch_client(settings)
+    try:
+        AuditTrail(es, audit_index(settings)).write(
+            AuditEntry(
+                timestamp=datetime.now(UTC),
+                user=getpass.getuser(),
+                role="operator",
+                action=action.value,
+                justification="",
+                query=query,
+                ids=positions,
+                channel="cli",
+            )
+        )
+    finally:
+        es.close()

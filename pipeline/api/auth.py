@@ -15,11 +15,13 @@ __all__ = ["Permission", "Principal", "Role", "authenticate", "load_keys"]
 
 
 class Role(StrEnum):
-    """What a caller may do; `restricted` also sees reporter, caller and subject details."""
+    """What a caller may do; `restricted` also sees reporter, caller and subject details,
+    `auditor` reads the audit trail and nothing else."""
 
     ANALYST = "analyst"
     RESTRICTED = "restricted"
     OPERATOR = "operator"
+    AUDITOR = "auditor"
 
 
 class Permission(StrEnum):
@@ -28,12 +30,14 @@ class Permission(StrEnum):
     SEARCH = "search"
     SEE_RESTRICTED = "see_restricted"
     METRICS = "metrics"
+    READ_AUDIT = "read_audit"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset({Permission.SEARCH}),
     Role.RESTRICTED: frozenset({Permission.SEARCH, Permission.SEE_RESTRICTED}),
     Role.OPERATOR: frozenset({Permission.METRICS}),
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
 }
 
 
@@ -66,8 +70,11 @@ def _digest(key: str) -> bytes:
 
 
 def load_keys(settings: Settings) -> tuple[_Key, ...]:
-    """Parse `PIPELINE_API_KEYS` ({key: {user, role}}); no keys configured means nobody gets in."""
-    if settings.api_keys is None:
+    """Parse `PIPELINE_API_KEYS` ({key: {user, role}}); no keys configured means nobody gets in.
+
+    Unset, empty or blank (what docker compose passes for an unset variable) all mean no keys.
+    """
+    if settings.api_keys is None or not settings.api_keys.get_secret_value().strip():
         return ()
     try:
         raw = json.loads(settings.api_keys.get_secret_value())

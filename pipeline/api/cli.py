@@ -1,26 +1,26 @@
 """`pipeline api`, `pipeline search` and `pipeline audit`: serve, search and read the audit trail.
 
-`pipeline search` talks to Elasticsearch directly with the API's own query builders and
-writes the same audit record. The caller's identity comes from PIPELINE_API_KEY, looked up
-in PIPELINE_API_KEYS like an API request; without it the CLI runs as the `analyst` role
-under --user (default $USER), so restricted fields are only ever shown to a restricted key.
+`pipeline search` and `pipeline audit` are clients of the API over HTTP (PIPELINE_API_URL),
+sending PIPELINE_API_KEY: the API authenticates it and applies its role, rate limit and audit
+trail, so the CLI can never do or see more than that key may. What they print is escaped:
+report text cannot move the cursor, clear the screen or reorder a line.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.ingest.dlq import printable
+
 if TYPE_CHECKING:
-    from pipeline.api.auth import Principal
     from pipeline.api.models import SearchPage
-    from pipeline.settings import Settings
 
 __all__ = ["api", "audit", "search"]
 
@@ -43,20 +43,6 @@ def parse_when(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def cli_principal(settings: Settings, user: str | None) -> Principal:
-    """Who the CLI acts as: the PIPELINE_API_KEY's user and role, else `analyst` as --user/$USER."""
-    from pipeline.api.auth import Permission, Principal, Role, authenticate, load_keys
-
-    if settings.api_key is not None:
-        principal = authenticate(load_keys(settings), settings.api_key.get_secret_value())
-        if principal is None:
-            raise click.UsageError("PIPELINE_API_KEY is not one of PIPELINE_API_KEYS")
-        if not principal.can(Permission.SEARCH):
-            raise click.UsageError(f"the {principal.role.value} role may not search")
-        return principal
-    return Principal(user=user or getpass.getuser(), role=Role.ANALYST)
-
-
 def _snippet(report: Any, width: int) -> str:
     if report.highlights:
         text = " … ".join(
@@ -65,8 +51,13 @@ def _snippet(report: Any, width: int) -> str:
         )
     else:
         text = report.text
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return printable(" ".join(text.split()), width)
+
+
+def _unlimited(text: str) -> str:
+    # Line by line, so the JSON's own indentation stays; inside JSON strings an escaped
+    # character reads back as itself (\uXXXX), so the output stays the same JSON.
+    return "\n".join(printable(line, sys.maxsize) for line in text.split("\n"))
 
 
 def render_table(page: SearchPage) -> str:
@@ -80,13 +71,15 @@ def render_table(page: SearchPage) -> str:
     lines += [header, "-" * min(width, 160)]
     for r in page.results:
         when = r.timestamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if r.timestamp else "-"
-        prefix = f"{when:<17} {r.source:<23} {(r.region or '-'):<15} {r.similar or '':>4}  "
+        source, region = printable(r.source, 23), printable(r.region or "-", 40)
+        prefix = f"{when:<17} {source:<23} {region:<15} {r.similar or '':>4}  "
         lines.append(prefix + _snippet(r, max(30, width - len(prefix))))
-        lines.append(f"{'':<17} id={r.id}")
+        lines.append(f"{'':<17} id={printable(r.id, 200)}")
         if r.restricted:
-            lines.append(f"{'':<17} restricted={json.dumps(r.restricted, ensure_ascii=False)}")
+            shown = printable(json.dumps(r.restricted, ensure_ascii=False), 4000)
+            lines.append(f"{'':<17} restricted={shown}")
     if page.next_cursor:
-        lines.append(f"more: --cursor {page.next_cursor}")
+        lines.append(f"more: --cursor {printable(page.next_cursor, 4000)}")
     return "\n".join(lines)
 
 
@@ -104,18 +97,20 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
     import uvicorn
 
     from pipeline.api.app import create_app
-    from pipeline.api.auth import load_keys
+    from pipeline.ops.logging import configure_logging
     from pipeline.settings import get_settings
 
     settings = get_settings()
-    if not load_keys(settings):
-        click.echo("warning: PIPELINE_API_KEYS is empty: every API request will get 401", err=True)
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level=settings.log_level.lower(),
         access_log=access_log,
+        # The client address (rate limits, refusal records) is the TCP peer's: uvicorn would
+        # otherwise believe X-Forwarded-For from any local process.
+        proxy_headers=False,
     )
 
 
@@ -134,7 +129,6 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
 @click.option("--no-collapse", is_flag=True, help="List every report, not one per cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")
 @click.option("--justification", required=True, help="Why you search (stored in the audit trail).")
-@click.option("--user", help="Your name in the audit trail when PIPELINE_API_KEY is not set.")
 def search(
     *,
     query: str,
@@ -149,65 +143,68 @@ def search(
     no_collapse: bool,
     as_json: bool,
     justification: str,
-    user: str | None,
 ) -> None:
-    """Search the reports index like the API does, and audit it.
+    """Search the reports through the search API, as PIPELINE_API_KEY's user and role.
 
     QUERY uses simple_query_string syntax: words (all must match), "a phrase",
-    -exclude, a | b, prefix*. Runs as PIPELINE_API_KEY's user and role, else as the
-    `analyst` role under --user or $USER.
+    -exclude, a | b, prefix*. The API audits the search under the key's user; there is
+    no other identity to give.
     """
-    from pipeline.api.audit import AuditTrail, audit_index
-    from pipeline.api.deps import parse_entity_filters
-    from pipeline.api.queries import BadCursorError, SearchParams, SortOrder
-    from pipeline.api.service import SearchService
-    from pipeline.clients import elasticsearch_client
+    from pipeline.api.models import SearchPage
     from pipeline.ingest.sources import Source
-    from pipeline.settings import get_settings
 
     if not justification.strip():
         raise click.BadParameter("must say why", param_hint="--justification")
     try:
-        source_values = tuple(Source(s).value for s in sources)
+        source_values = [Source(s).value for s in sources]
     except ValueError as exc:
         raise click.BadParameter(", ".join(s.value for s in Source), param_hint="--source") from exc
+    params = [("q", query), ("sort", sort), ("size", str(limit))]
+    params += [("source", s) for s in source_values] + [("region", r) for r in regions]
+    params += [("entity", e) for e in entities]
+    params += [
+        (name, t.isoformat())
+        for name, t in (("since", parse_when(since)), ("until", parse_when(until)))
+        if t
+    ]
+    params += [("cursor", cursor)] if cursor else []
+    params.append(("collapse", "false" if no_collapse else "true"))
+    page = SearchPage.model_validate(_call("/api/search", params, justification.strip()))
+    click.echo(_unlimited(page.model_dump_json(indent=2)) if as_json else render_table(page))
+
+
+def _call(path: str, params: list[tuple[str, str]], justification: str | None) -> Any:
+    """GET `path` from the API as PIPELINE_API_KEY; a refusal ends the command in one line."""
+    from pipeline.api.client import ApiCallError, ApiClient
+    from pipeline.settings import get_settings
+
     try:
-        entity_filters = parse_entity_filters(list(entities))
-    except Exception as exc:
-        raise click.BadParameter(str(getattr(exc, "detail", exc)), param_hint="--entity") from exc
-    settings = get_settings()
-    principal = cli_principal(settings, user)
-    params = SearchParams(
-        q=query,
-        sources=source_values,
-        regions=regions,
-        entities=entity_filters,
-        since=parse_when(since),
-        until=parse_when(until),
-        sort=SortOrder(sort),
-        size=limit,
-        cursor=cursor,
-        collapse=not no_collapse,
-        facets=False,
-    )
-    es = elasticsearch_client(settings)
-    service = SearchService(es, settings.index_alias, AuditTrail(es, audit_index(settings)))
-    try:
-        page = service.search(principal, params, justification.strip(), channel="cli")
-    except BadCursorError as exc:
-        raise click.BadParameter(str(exc), param_hint="--cursor") from exc
-    finally:
-        es.close()
-    click.echo(page.model_dump_json(indent=2) if as_json else render_table(page))
+        with ApiClient(get_settings()) as client:
+            return client.get(path, params, justification=justification)
+    except ApiCallError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+AUDIT_ACTIONS = (
+    "search",
+    "view_report",
+    "view_entity",
+    "export",
+    "read_audit",
+    "refused",
+    "dlq_list",
+    "dlq_show",
+)
 
 
 @click.command("audit")
 @click.option("--user", help="Only this user's records.")
-@click.option("--action", type=click.Choice(["search", "view_report", "view_entity", "export"]))
+@click.option("--action", type=click.Choice(AUDIT_ACTIONS))
 @click.option("--since", help="From this time: ISO 8601 or relative (24h, 7d).")
 @click.option("--until", help="Up to this time: ISO 8601 or relative.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per line.")
+@click.option("--justification", help="Why you read the trail (stored with your read).")
 def audit(
     *,
     user: str | None,
@@ -216,27 +213,31 @@ def audit(
     until: str | None,
     limit: int,
     as_json: bool,
+    justification: str | None,
 ) -> None:
-    """List the audit trail (who searched or viewed what, when, and why), newest first."""
-    from pipeline.api.audit import AuditTrail, audit_index
-    from pipeline.clients import elasticsearch_client
-    from pipeline.settings import get_settings
+    """List the audit trail (who searched or viewed what, when, and why), newest first.
 
-    settings = get_settings()
-    es = elasticsearch_client(settings)
-    try:
-        entries = AuditTrail(es, audit_index(settings)).list(
-            user=user, action=action, since=parse_when(since), until=parse_when(until), limit=limit
-        )
-    finally:
-        es.close()
-    for entry in entries:
+    Through the API, with an `auditor` key in PIPELINE_API_KEY; the read is audited too.
+    """
+    from pipeline.api.models import AuditEntry
+
+    params = [("limit", str(limit))]
+    params += [("user", user)] if user else []
+    params += [("action", action)] if action else []
+    params += [
+        (name, t.isoformat())
+        for name, t in (("since", parse_when(since)), ("until", parse_when(until)))
+        if t
+    ]
+    found = _call("/api/audit", params, justification)
+    for entry in (AuditEntry.model_validate(item) for item in found):
         if as_json:
-            click.echo(entry.model_dump_json())
+            click.echo(_unlimited(entry.model_dump_json()))
             continue
         when = entry.timestamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         query = json.dumps(entry.query, ensure_ascii=False, separators=(",", ":"))
-        click.echo(
+        line = (
             f"{when}  {entry.user:<12} {entry.role:<10} {entry.action:<11} {entry.channel:<3} "
             f"ids={len(entry.ids):<3} why={entry.justification!r} query={query}"
         )
+        click.echo(_unlimited(line))

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.api.queries import HIT_TAGS
+from pipeline.index import protected
 
 __all__ = [
     "AuditEntry",
@@ -21,6 +22,7 @@ __all__ = [
     "Mention",
     "Report",
     "ReportView",
+    "RestrictedMention",
     "SearchPage",
     "Segment",
     "split_fragment",
@@ -44,6 +46,12 @@ class Mention(BaseModel):
     value: str
     start: int = 0
     end: int = 0
+
+
+class RestrictedMention(Mention):
+    """A mention of a restricted value: offsets into `restricted_text`, `field` what it repeats."""
+
+    field: str | None = Field(None, description="The restricted field it repeats: `caller.phone`.")
 
 
 class Bucket(BaseModel):
@@ -77,6 +85,17 @@ class Report(BaseModel):
     restricted: dict[str, Any] | None = Field(
         None, description="Reporter, caller and subject details; only for the `restricted` role."
     )
+    restricted_text: str | None = Field(
+        None,
+        description="The narrative as written, when `text` masks restricted values in it; "
+        "only for the `restricted` role.",
+    )
+    restricted_entities: dict[str, list[str]] | None = Field(
+        None, description="Restricted values masked out of `text`; only for the `restricted` role."
+    )
+    restricted_mentions: list[RestrictedMention] | None = Field(
+        None, description="Where they are in `restricted_text`; only for the `restricted` role."
+    )
 
     @classmethod
     def from_hit(cls, hit: dict[str, Any], *, sees_restricted: bool) -> Report:
@@ -95,6 +114,11 @@ class Report(BaseModel):
     def from_source(cls, doc_id: str, source: dict[str, Any], *, sees_restricted: bool) -> Report:
         """Build from a document's `_source` (or a summary of it), keeping only allowed fields."""
         location = source.get("location")
+        restricted = _plain_dict(source.get("restricted")) if sees_restricted else {}
+        # the narrative as written and what was masked in it: kept apart from the person details
+        original = restricted.pop(protected.TEXT, None)
+        masked = restricted.pop(protected.ENTITIES, None)
+        masked_mentions = restricted.pop(protected.MENTIONS, None)
         return cls(
             id=doc_id,
             source=str(source.get("source", "")),
@@ -107,19 +131,31 @@ class Report(BaseModel):
             url=source.get("url"),
             location=location if isinstance(location, dict) else None,
             attributes=_plain_dict(source.get("attributes")),
-            entities={
-                str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])]
-                for k, vs in (source.get("entities") or {}).items()
-            },
+            entities=_entities(source.get("entities")),
             entity_mentions=[
                 Mention.model_validate(m) for m in source.get("entity_mentions") or []
             ],
-            restricted=_plain_dict(source.get("restricted")) if sees_restricted else None,
+            restricted=restricted if sees_restricted else None,
+            restricted_text=original if isinstance(original, str) else None,
+            restricted_entities=_entities(masked) if sees_restricted else None,
+            restricted_mentions=_restricted_mentions(masked_mentions) if sees_restricted else None,
         )
 
 
 def _plain_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def _restricted_mentions(value: Any) -> list[RestrictedMention]:
+    items = value if isinstance(value, list) else []
+    return [RestrictedMention.model_validate(m) for m in items if isinstance(m, dict)]
+
+
+def _entities(value: Any) -> dict[str, list[str]]:
+    return {
+        str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])]
+        for k, vs in _plain_dict(value).items()
+    }
 
 
 def split_fragment(fragment: str) -> list[Segment]:

@@ -113,7 +113,8 @@ def normalise_entity_value(entity_type: EntityType, value: str) -> str:
 
 def source_filter(restricted: bool) -> dict[str, Any]:
     """`_source` for a hit: never `extra` (unknown upstream fields, unvetted), and never
-    `restricted.*` unless the caller may see it."""
+    `restricted.*` (reporter, caller and subject, and the narrative as written with the values
+    masked out of `text`) unless the caller may see it."""
     excludes = ["extra", "extra.*", "kafka", "kafka.*"]
     if not restricted:
         excludes += [RESTRICTED_FIELD, f"{RESTRICTED_FIELD}.*"]

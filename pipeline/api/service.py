@@ -53,7 +53,7 @@ _EMPTY: dict[str, Any] = {"hits": {"total": {"value": 0}, "hits": []}, "aggregat
 def _translate(action: str) -> Iterator[None]:
     """Our error types for Elasticsearch refusals; a missing alias reads as an empty index."""
     try:
-        with map_es_errors(action):
+        with map_es_errors(action, expect=(400,)):
             yield
     except elasticsearch.BadRequestError as exc:
         # Never pass Elasticsearch's reason on: it can quote the request or a document.

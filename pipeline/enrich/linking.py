@@ -43,7 +43,11 @@ class EntityView:
 
 
 def strong_selectors(doc: Mapping[str, Any]) -> list[tuple[EntityType, str]]:
-    """The (type, value) strong selectors of an indexed document, in a stable order."""
+    """The (type, value) strong selectors of an indexed document, in a stable order.
+
+    Only `entities.*`: a reporter's own phone or email written in the narrative is kept under
+    `restricted.entities` instead, so it never links reports, whoever is looking.
+    """
     entities = doc.get("entities") or {}
     return [
         (kind, value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -36,6 +39,21 @@ class Mention:
     end: int
 
 
+class SpanIndex:
+    """Fixed spans that answer "does `[start, end)` overlap one of you?" in O(log n)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        # _reach[k]: the furthest end among the first k+1 spans by start.
+        self._reach = list(itertools.accumulate((end for _, end in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True if some span (s, e) has s < end and start < e."""
+        before = bisect.bisect_left(self._starts, end)
+        return before > 0 and self._reach[before - 1] > start
+
+
 @dataclass(frozen=True, slots=True)
 class Enrichment:
     """Everything enrichment adds to one report."""
@@ -47,13 +65,18 @@ class Enrichment:
     @staticmethod
     def from_mentions(mentions: list[Mention], region: str | None) -> Enrichment:
         """Group mentions into `entities.<type>`: de-duplicated values in first-seen order."""
+        ordered = tuple(sorted(mentions, key=lambda m: (m.start, m.end)))
         entities: dict[str, list[str]] = {}
-        for mention in sorted(mentions, key=lambda m: (m.start, m.end)):
+        # A set per type beside the list: `value in list` made thousands of values quadratic.
+        seen: dict[str, set[str]] = {}
+        for mention in ordered:
             values = entities.setdefault(mention.type.value, [])
-            if mention.value not in values:
+            known = seen.setdefault(mention.type.value, set())
+            if mention.value not in known:
+                known.add(mention.value)
                 values.append(mention.value)
         return Enrichment(
-            mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.end))),
+            mentions=ordered,
             region=region,
             entities=entities,
         )

@@ -49,6 +49,10 @@ _ROLES = _word_set(
 )
 # Trailing words that show NER ran past the name ("Reading to", "Leeds near").
 _TRAILING_WORDS = frozenset({"to", "from", "and", "in", "at", "on", "near", "by", "with"})
+# How far into a span a role or "the" and the space after it can reach, and how far back
+# from its end a filler word, the space before it and a final newline.
+_FIRST_WINDOW = max(len(word) for word in (*_ROLES, "the")) + 1
+_LAST_WINDOW = max(len(word) for word in _TRAILING_WORDS) + 2
 # Last words that make a span a place: streets, stations, venues.
 _PLACE_WORDS = _word_set(
     """
@@ -87,28 +91,46 @@ def _normal_case(name: str, kind: EntityType) -> str:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move the span's ends past punctuation, "the", possessives and role or filler words."""
+    """Move the span's ends past punctuation, "the", possessives and role or filler words.
+
+    Linear in the span whatever it holds ("the the the ...", "x to to to ..."): each round
+    looks only at a few characters at either end, beyond what it removes, because a word
+    longer than the longest role or filler word cannot be one (lower-casing never shortens).
+    """
     while True:
         before = (start, end)
         while start < end and text[start] in _EDGE:
             start += 1
         while end > start and text[end - 1] in _EDGE:
             end -= 1
-        possessive = _POSSESSIVE.search(text, start, end)
+        # Two characters, and a newline `$` may stand before.
+        possessive = _POSSESSIVE.search(text, max(start, end - 3), end)
         if possessive and end - start > 3:
             end = possessive.start() + 1 if possessive.group()[0] in "sS" else possessive.start()
-        first = _FIRST_WORD.match(text, start, end)
-        if (
-            first
-            and end > first.end()
-            and (first.group(1).lower() == "the" or first.group(1).lower() in _ROLES)
-        ):
-            start = first.end()
-        last = _LAST_WORD.search(text, start, end)
-        if last and last.start() > start and last.group(1).lower() in _TRAILING_WORDS:
-            end = last.start()
+        first = _FIRST_WORD.match(text, start, min(end, start + _FIRST_WINDOW))
+        if first and (first.group(1).lower() == "the" or first.group(1).lower() in _ROLES):
+            after = _skip_space(text, first.end(), end)
+            if end > after:
+                start = after
+        last = _LAST_WORD.search(text, max(start, end - _LAST_WINDOW), end)
+        if last and last.group(1).lower() in _TRAILING_WORDS:
+            space = _skip_space_back(text, last.start(), start)
+            if space > start:
+                end = space
         if (start, end) == before:
             return start, end
+
+
+def _skip_space(text: str, at: int, end: int) -> int:
+    while at < end and text[at].isspace():  # str.isspace is what `\s` matches
+        at += 1
+    return at
+
+
+def _skip_space_back(text: str, at: int, start: int) -> int:
+    while at > start and text[at - 1].isspace():
+        at -= 1
+    return at
 
 
 def _kind(value: str, kind: EntityType) -> EntityType:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pipeline.enrich.mentions import EntityType, Mention
+from pipeline.enrich.mentions import EntityType, Mention, SpanIndex
 from pipeline.enrich.names import clean_entity
 from pipeline.enrich.places import find_places
 
@@ -49,7 +49,7 @@ def load_ner() -> Language:
 
 def ner_mentions(doc: Doc, taken: Iterable[Mention] = ()) -> list[Mention]:
     """People, organisations and places in a processed Doc, minus spans `taken` already."""
-    spans = [(m.start, m.end) for m in taken]
+    spans = SpanIndex((m.start, m.end) for m in taken)
     # Doc.text is rebuilt from every token on each access: read it once, not per entity.
     text = doc.text
     mentions: list[Mention] = []
@@ -61,7 +61,7 @@ def ner_mentions(doc: Doc, taken: Iterable[Mention] = ()) -> list[Mention]:
         if mention is None:
             continue
         # A phone, plate, postcode or address that NER also tagged is the exact extractor's.
-        if any(mention.start < e and s < mention.end for s, e in spans):
+        if spans.overlaps(mention.start, mention.end):
             continue
         mentions.append(mention)
     return mentions
@@ -69,10 +69,10 @@ def ner_mentions(doc: Doc, taken: Iterable[Mention] = ()) -> list[Mention]:
 
 def place_mentions(text: str, taken: Iterable[Mention] = ()) -> list[Mention]:
     """Gazetteer places in `text` as location mentions, minus spans `taken` already."""
-    spans = [(m.start, m.end) for m in taken]
+    spans = SpanIndex((m.start, m.end) for m in taken)
     mentions: list[Mention] = []
     for start, end, _ in find_places(text):
-        if any(start < e and s < end for s, e in spans):
+        if spans.overlaps(start, end):
             continue
         mention = clean_entity(text, start, end, EntityType.LOCATION)
         if mention is not None:

@@ -26,6 +26,9 @@ def ensure() -> None:
     settings = get_settings()
     es = elasticsearch_client(settings)
     name = ensure_index(es, settings)
+    from pipeline.api.audit import AuditTrail, audit_index
+
+    AuditTrail(es, audit_index(settings)).ensure()  # the API may only append to it
     mapping = es.indices.get_mapping(index=name)[name]["mappings"].get("_meta", {})
     click.echo(
         f"{settings.index_alias} -> {name} (mapping version {mapping.get('mapping_version')}, "

@@ -6,6 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pipeline.index.protected import narrative_fields
+
 if TYPE_CHECKING:
     from pipeline.enrich.clusters import ClusterAssignment
     from pipeline.enrich.mentions import Enrichment
@@ -28,19 +30,32 @@ def doc_id(source: str, source_id: str) -> str:
 
 
 def doc_version(report: Report) -> int:
-    """The external version written with `version_type=external_gte`.
+    """The external version written with `version_type=external_gte`: when the revision was
+    first published to its intake topic, in milliseconds.
 
-    The Kafka record timestamp in milliseconds: a redelivery of the same record (consumer
-    restart, rebalance, a batch retried after backpressure) has the same timestamp, so it
-    overwrites its own document; a resend by upstream is a newer record, so it wins; a replay
-    of an old offset (reset, DLQ replay of an older record) is older, so Elasticsearch answers
-    409 and the newer document stays. Offsets cannot serve: they are per partition and a
-    resend may land in another partition. Records without a timestamp (-1 in old formats)
-    fall back to `received_at`, which upstream sets when the contribution arrived.
+    That is the record's Kafka timestamp (CreateTime, or LogAppendTime where the topic says so),
+    except for a record replayed from the dead-letter topic: it carries its original's timestamp
+    in the `pipeline.origin.timestamp` header (added when it was first dead-lettered, kept
+    through every further failure and replay), and the older of the two counts. So:
+
+    - a redelivery (restart, rebalance, a batch retried) has the same version and rewrites its
+      own document; a reindex from Kafka reads every record again with the same versions;
+    - an upstream resend or a new revision is newer and wins;
+    - a replay, however often and however late, has its original's version: it fills the gap
+      it left, but against a revision published after it Elasticsearch answers 409 (`stale`)
+      and the newer document stays; a replay of an old offset (reset) is older too.
+
+    The header can only lower a version, never raise it above the record's own timestamp, so a
+    copied or forged header cannot make a record beat a later revision. Offsets cannot serve:
+    they are per partition and a resend may land in another partition. Two revisions in the
+    same millisecond tie, and the one written last (offset order in one partition) wins. With
+    no timestamp (-1 in old formats) the version is `received_at`, when upstream received it.
     """
-    timestamp_ms = report.origin.timestamp_ms
-    if timestamp_ms is not None and timestamp_ms >= 0:
-        return timestamp_ms
+    origin = report.origin
+    stamps = (origin.timestamp_ms, origin.first_timestamp_ms)
+    known = [t for t in stamps if t is not None and t >= 0]
+    if known:
+        return min(known)
     return max(0, int(report.received_at.timestamp() * 1000))
 
 
@@ -76,6 +91,7 @@ def build_document(
 
     Fields that carry nothing are left out rather than written as null, so `exists` queries
     mean "has a value". `extra` (unknown upstream fields) is stored but never indexed.
+    Restricted values written in the narrative are masked (`pipeline.index.protected`).
     """
     origin = report.origin
     document: dict[str, Any] = {
@@ -83,18 +99,10 @@ def build_document(
         "source_id": report.source_id,
         "@timestamp": _iso(report.received_at),
         "schema_version": report.schema_version,
-        "text": report.text,
-        "entities": {kind: list(values) for kind, values in enrichment.entities.items() if values},
-        "entity_mentions": [
-            {
-                "type": mention.type.value,
-                "text": mention.text,
-                "value": mention.value,
-                "start": mention.start,
-                "end": mention.end,
-            }
-            for mention in enrichment.mentions
-        ],
+        # text, entities, entity_mentions, restricted: the reporter's own values masked
+        **narrative_fields(
+            report.text, enrichment.mentions, enrichment.entities, report.restricted
+        ),
         "duplicate": cluster.duplicate if cluster is not None else False,
         "kafka": {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset},
         "event": {"ingested": _iso(ingested_at)},
@@ -110,8 +118,6 @@ def build_document(
         document["location"] = location
     if report.attributes:
         document["attributes"] = dict(report.attributes)
-    if report.restricted:
-        document["restricted"] = dict(report.restricted)
     if report.extra:
         document["extra"] = dict(report.extra)
     if origin.timestamp_ms is not None and origin.timestamp_ms >= 0:

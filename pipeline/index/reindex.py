@@ -24,6 +24,7 @@ from pipeline.index.mapping import (
     probe_text_analyzer,
     resolve_alias,
 )
+from pipeline.index.protected import protect_source
 from pipeline.index.sink import BulkSink, IndexAction
 
 if TYPE_CHECKING:
@@ -174,7 +175,10 @@ def copy_documents(
         total = int(es.count(index=source, query=query)["count"])
     copied = rejected = 0
     for hits in _scan(es, source, query, page):
-        actions = [IndexAction(hit["_id"], hit["_version"], hit["_source"]) for hit in hits]
+        # documents written before restricted values were masked get masked on the way
+        actions = [
+            IndexAction(hit["_id"], hit["_version"], protect_source(hit["_source"])) for hit in hits
+        ]
         for outcome in sink.write(actions, index=target):
             if outcome.status == "rejected":
                 rejected += 1

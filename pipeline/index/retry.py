@@ -5,43 +5,32 @@ from __future__ import annotations
 import random
 from typing import Literal
 
+from pipeline.errors import Unavailability, es_failure_reason
+
 __all__ = ["Verdict", "backoff_ceiling", "backoff_delay", "classify_item"]
 
 Verdict = Literal["indexed", "stale", "retry", "rejected"]
 
-# Item errors that say the index (not the document) cannot take writes right now: a closed or
-# missing index, a write block, shards not yet allocated. Retrying can succeed once an operator
-# or the cluster fixes it, and dead-lettering every record of the batch for it would be wrong.
-INDEX_UNAVAILABLE = frozenset(
-    {
-        "index_closed_exception",
-        "index_not_found_exception",
-        "cluster_block_exception",
-        "no_shard_available_action_exception",
-        "unavailable_shards_exception",
-        "shard_not_found_exception",
-        "es_rejected_execution_exception",
-        "circuit_breaking_exception",
-    }
-)
 
-
-def classify_item(status: int, error_type: str | None) -> Verdict:
-    """What to do with one bulk item result, from its HTTP status and `error.type`.
+def classify_item(status: int, error_type: str | None, message: str | None = None) -> Verdict:
+    """What to do with one bulk item result, from its HTTP status, `error.type` and reason.
 
     409 is a stale write under external versioning: a newer version is already indexed, which
-    is the outcome we want. 429 and 5xx are transient. 4xx caused by the document itself
-    (mapping, parsing, illegal argument) will fail identically on every retry: rejected.
+    is the outcome we want. Only a 400 (or 413) about the document itself (mapping, parsing,
+    illegal argument) is the record's fault: it would fail identically on every retry, so it
+    is rejected. Everything else (429, 5xx, a credential refused, a write block, a closed
+    index, an alias with no write index, a conflict we did not ask for) is about the cluster:
+    retried, then backpressure, never a dead letter.
     """
     if 200 <= status < 300:
         return "indexed"
     if status == 409 and error_type in (None, "version_conflict_engine_exception"):
         return "stale"
-    if status == 429 or status >= 500 or status == 408:
-        return "retry"
-    if error_type in INDEX_UNAVAILABLE:
-        return "retry"
-    return "rejected"
+    if status in (400, 413) and (
+        es_failure_reason(status, error_type, message) is Unavailability.BAD_REQUEST
+    ):
+        return "rejected"
+    return "retry"
 
 
 def backoff_ceiling(attempt: int, *, base: float, cap: float) -> float:

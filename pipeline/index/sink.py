@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import orjson
 
-from pipeline.errors import SearchUnavailable, SinkBackpressure, map_es_errors
-from pipeline.index.retry import INDEX_UNAVAILABLE, backoff_ceiling, backoff_delay, classify_item
+from pipeline.errors import (
+    SearchUnavailable,
+    SinkBackpressure,
+    Unavailability,
+    es_failure_reason,
+    map_es_errors,
+)
+from pipeline.index.retry import backoff_ceiling, backoff_delay, classify_item
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -49,26 +56,26 @@ class ItemOutcome:
 
 class _Retry(NamedTuple):
     position: int
-    reason: str
+    reason: Unavailability
 
 
-def _retry_reason(http_status: int, error_type: str | None) -> str:
-    """A low-cardinality label for metrics and logs."""
-    if http_status == 429:
-        return "throttled"
-    if error_type in INDEX_UNAVAILABLE:
-        return "index_unavailable"
-    return "server_error"
+# Request-level failures worth retrying in place; any other (a refused credential, a whole
+# request rejected) will not clear within a few backoffs: it goes up at once.
+_TRANSIENT = frozenset(
+    {Unavailability.THROTTLED, Unavailability.UNREACHABLE, Unavailability.SERVER_ERROR}
+)
 
 
 class BulkSink:
     """Writes actions with `version_type=external_gte` and reports an outcome for each.
 
     Redelivered records rewrite their own document (equal version), stale replays come back
-    as `stale` (409), documents Elasticsearch refuses for good come back `rejected` with its
-    error. Transient failures (429, 5xx, closed/blocked index, unreachable node) are retried
-    item by item with exponential backoff and full jitter; when they outlast `max_retries`
-    the sink raises `SinkBackpressure` and the caller retries the whole batch later.
+    as `stale` (409), documents Elasticsearch refuses for good (a 400 about the document)
+    come back `rejected` with its error. Every other item failure (429, 5xx, a blocked or
+    closed index, a refused credential) is retried item by item with exponential backoff and
+    full jitter; when it outlasts `max_retries` the sink raises `SinkBackpressure` with the
+    commonest reason and the caller retries the whole batch later. A refused request (401,
+    403, a 4xx for the whole bulk) raises its `SearchUnavailable` subclass at once.
     """
 
     def __init__(
@@ -132,10 +139,12 @@ class BulkSink:
             reasons = sorted({retry.reason for retry in retries})
             if attempt > self.max_retries:
                 retry_after = backoff_ceiling(attempt, base=self.backoff_base, cap=self.backoff_max)
+                commonest = Counter(retry.reason for retry in retries).most_common(1)[0][0]
                 raise SinkBackpressure(
                     f"bulk to {index}: {len(retries)} of {len(actions)} documents still failing "
                     f"after {self.max_retries} retries ({', '.join(reasons)})",
                     retry_after=retry_after,
+                    reason=commonest,
                 )
             if self._on_retry is not None:
                 for retry in retries:
@@ -179,18 +188,17 @@ class BulkSink:
 
         body = b"".join(encoded[position] for position in chunk)
         try:
-            with map_es_errors("bulk"):
+            with map_es_errors("bulk", expect=(413,)):
                 # bytes pass through the client's NDJSON serializer untouched
                 response = self._es.bulk(operations=cast(Any, body), filter_path=_FILTER_PATH)
-        except SinkBackpressure as exc:
-            throttled = isinstance(exc.__cause__, elasticsearch.ApiError)
-            reason = "throttled" if throttled else "unreachable"
-            return [_Retry(position, reason) for position in chunk]
-        except SearchUnavailable:
-            return [_Retry(position, "server_error") for position in chunk]
+        except SearchUnavailable as exc:
+            if exc.reason not in _TRANSIENT:
+                raise
+            return [_Retry(position, exc.reason) for position in chunk]
         except elasticsearch.ApiError as exc:
             if exc.meta.status != 413:
-                raise
+                # a 404 or 409 for a whole bulk request answers nothing about the documents
+                raise SearchUnavailable(f"bulk answered {exc.meta.status}") from exc
             # the body exceeds http.max_content_length: halve until it fits or one document
             # alone is too big, which no retry can fix
             if len(chunk) == 1:
@@ -213,9 +221,11 @@ class BulkSink:
             http_status = int(result.get("status", 500))
             error = result.get("error")
             error_type = error.get("type") if isinstance(error, dict) else None
-            verdict = classify_item(http_status, error_type)
+            message = error.get("reason") if isinstance(error, dict) else None
+            verdict = classify_item(http_status, error_type, message)
             if verdict == "retry":
-                retries.append(_Retry(position, _retry_reason(http_status, error_type)))
+                reason = es_failure_reason(http_status, error_type, message)
+                retries.append(_Retry(position, reason))
             elif verdict == "rejected":
                 outcomes[position] = ItemOutcome(actions[position], "rejected", http_status, error)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from itertools import islice
+from typing import Any
 
 import click
 
@@ -49,6 +50,8 @@ def list_(
     shown = 0
     with reported_errors():
         chosen = list(islice(letters, limit or None))
+        asked = {"reasons": sorted(reasons), "origin_topics": sorted(origins), "limit": limit}
+        _audit("dlq_list", _topic(topic), asked, chosen)
     for letter in chosen:
         shown += 1
         if as_json:
@@ -56,9 +59,10 @@ def list_(
         else:
             when = letter.failed_at.strftime("%Y-%m-%d %H:%M:%S") if letter.failed_at else "-"
             replays = f" replays={letter.replay_count}" if letter.replay_count else ""
+            cut = f" TRUNCATED(of {letter.original_size} bytes)" if letter.truncated else ""
             click.echo(
                 f"{letter.partition}:{letter.offset:<6} {when}  {letter.reason:<22} "
-                f"{letter.origin}{replays}\n    {letter.preview(110)}"
+                f"{letter.origin}{replays}{cut}\n    {letter.preview(110)}"
             )
     if not as_json:
         click.echo(
@@ -84,6 +88,8 @@ def show(
         raise click.UsageError("give OFFSET, PARTITION:OFFSET or --offset")
     with reported_errors():
         letter = fetch(get_settings(), _topic(topic), partition or 0, offset)
+        asked = {"partition": partition or 0, "offset": offset}
+        _audit("dlq_show", _topic(topic), asked, [letter] if letter else [])
     if letter is None:
         click.echo(f"no record at {partition or 0}:{offset}", err=True)
         sys.exit(1)
@@ -111,7 +117,8 @@ def replay(
 ) -> None:
     """Send selected dead letters back to their origin topic with their original key,
     value and headers, and `pipeline.replay.count` incremented. With no filter, every
-    dead letter is replayed. Replaying twice is harmless: indexing is idempotent."""
+    dead letter is replayed, except truncated ones (refused: their value was cut).
+    Replaying twice is harmless: indexing is idempotent."""
     from pipeline.ingest.dlq_store import Selection, read_dead_letters
     from pipeline.ingest.dlq_store import replay as send_back
 
@@ -132,6 +139,15 @@ def replay(
     click.echo(f"{verb} {len(result.replayed)}, skipped {len(result.skipped)}")
     if result.skipped:
         sys.exit(1)
+
+
+def _audit(action: str, topic: str, asked: dict[str, Any], shown: list[DeadLetter]) -> None:
+    """Record who looked at which dead letters (positions only, never their content), before
+    anything is shown: without the record, nothing is."""
+    from pipeline.api.audit import Action, record_operator_view
+
+    positions = [f"{letter.partition}:{letter.offset}" for letter in shown]
+    record_operator_view(get_settings(), Action(action), {"topic": topic, **asked}, positions)
 
 
 def _position(text: str) -> tuple[int, int]:
@@ -161,6 +177,8 @@ def _describe(letter: DeadLetter) -> str:
     for name, value in letter.original_headers:
         lines.append(f"  header     {printable(name, 100)}={_text(value, 200)}")
     size = "null" if letter.value is None else f"{len(letter.value)} bytes"
+    if letter.truncated:
+        size += f" kept of {letter.original_size} (TRUNCATED: cannot be replayed)"
     lines.append(f"value        ({size}, restricted fields masked)")
     lines.append(f"  {letter.preview(4000)}")
     return "\n".join(lines)

@@ -121,6 +121,14 @@ def replay(
     for letter in letters:
         if not letter.origin_topic:
             result.skipped.append((letter, "no origin topic header"))
+        elif letter.truncated:
+            result.skipped.append(
+                (
+                    letter,
+                    f"truncated: only part of its {letter.original_size} bytes was kept, so it"
+                    " cannot be replayed; have the sender republish the original",
+                )
+            )
         elif letter.key is None and letter.value is None:
             result.skipped.append((letter, "a null value needs a key to be sent"))
         else:

@@ -11,7 +11,7 @@ from pipeline.ingest.sources import Source
 
 
 class Origin(BaseModel):
-    """Where in Kafka a report was read from."""
+    """Where in Kafka a report was read from; `first_timestamp_ms` is set on a DLQ replay."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -19,6 +19,8 @@ class Origin(BaseModel):
     partition: int
     offset: int
     timestamp_ms: int | None = None
+    # the Kafka time of the record's first publication, from the header a replay carries
+    first_timestamp_ms: int | None = None
 
 
 class Location(BaseModel):

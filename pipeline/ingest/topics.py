@@ -133,6 +133,7 @@ def ensure_topics(
     """Create the intake and dead-letter topics that are missing; never alters existing ones.
 
     Safe to call from every worker at start: a topic created concurrently counts as present.
+    On the local stack with security on, also grants this deployment's ACLs (as ct-admin).
     """
     wanted = wanted_topics(
         settings, partitions=partitions, dlq_partitions=dlq_partitions, retention_ms=retention_ms
@@ -154,6 +155,9 @@ def ensure_topics(
                 outcomes += _created(response, {s.name: s for s in to_create})
         finally:
             admin.close()
+    from pipeline.stack.acls import grant
+
+    grant(settings)
     order = {spec.name: n for n, spec in enumerate(wanted)}
     return sorted(outcomes, key=lambda outcome: order[outcome.name])
 

@@ -89,7 +89,11 @@ def parse_record(raw: RawRecord) -> Report:
             reason="key_mismatch",
         )
     origin = Origin(
-        topic=raw.topic, partition=raw.partition, offset=raw.offset, timestamp_ms=raw.timestamp_ms
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        timestamp_ms=raw.timestamp_ms,
+        first_timestamp_ms=raw.first_timestamp_ms,
     )
     return to_report(record, origin, nul_paths)
 

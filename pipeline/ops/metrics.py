@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from pipeline.errors import Unavailability
 from pipeline.ingest.sources import Source
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "Stage",
     "observe_api_request",
     "observe_searchable",
+    "record_backpressure",
     "record_bulk_retry",
     "record_dead_letter",
     "record_lag",
@@ -99,6 +101,23 @@ BULK_RETRIES = Counter(
     "Elasticsearch bulk requests retried after backpressure or a transient error.",
     registry=REGISTRY,
 )
+BACKPRESSURE = Gauge(
+    "ct_pipeline_backpressure",
+    "Agents pausing a batch because Elasticsearch cannot take it, by reason (0 when flowing).",
+    ["reason"],
+    registry=REGISTRY,
+)
+BACKPRESSURE_RETRIES = Counter(
+    "ct_pipeline_backpressure_retries_total",
+    "Batches paused and retried because Elasticsearch could not take them, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+# Every reason is exposed from the start, so `ct_pipeline_backpressure > 0` alerts need no
+# absent() and a dashboard shows the whole closed set.
+for _reason in Unavailability:
+    BACKPRESSURE.labels(reason=_reason.value).set(0)
+    BACKPRESSURE_RETRIES.labels(reason=_reason.value)
 RECEIVED_TO_SEARCHABLE = Histogram(
     "ct_pipeline_received_to_searchable_seconds",
     "From a record's received_at (upstream intake time) until it is searchable.",
@@ -159,6 +178,19 @@ def time_stage(stage: Stage) -> Iterator[None]:
 def record_bulk_retry(count: int = 1) -> None:
     """Count retried bulk requests."""
     BULK_RETRIES.inc(count)
+
+
+def record_backpressure(previous: str | None, current: str | None) -> None:
+    """Move one agent's pause from reason `previous` to `current` (None: not paused).
+
+    Every call with a `current` reason counts one paused retry of the batch.
+    """
+    if previous is not None:
+        BACKPRESSURE.labels(reason=Unavailability(previous).value).dec()
+    if current is not None:
+        reason = Unavailability(current).value
+        BACKPRESSURE.labels(reason=reason).inc()
+        BACKPRESSURE_RETRIES.labels(reason=reason).inc()
 
 
 def observe_searchable(

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import click
 
@@ -32,15 +33,35 @@ def stack() -> None:
 
 
 @stack.command()
-def up() -> None:
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Switch users, roles and ACLs on for a stopped stack created before they existed.",
+)
+def up(secure: bool) -> None:
     """Start Kafka and Elasticsearch (reusing what runs) and wait until both are healthy.
 
-    The first run downloads about 250 MB; later runs need no network.
+    A new stack has users, roles and ACLs, with random passwords kept in
+    PIPELINE_STATE_DIR/credentials.json (mode 0600). The first run downloads about 250 MB;
+    later runs need no network.
     """
     try:
-        control.up(get_settings(), _echo)
+        control.up(get_settings(), _echo, secure=secure)
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@stack.command("compose-secrets")
+@click.argument("directory", type=click.Path(path_type=Path), default="compose-secrets")
+def compose_secrets(directory: Path) -> None:
+    """Make passwords and Elasticsearch's users and roles for docker compose, once.
+
+    Then: docker compose --env-file DIRECTORY/compose.env up -d --build
+    """
+    from pipeline.stack.containers import write_compose_secrets
+
+    env_file = write_compose_secrets(directory)
+    click.echo(f"docker compose --env-file {env_file} up -d --build")
 
 
 @stack.command()

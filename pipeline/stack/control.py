@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, elasticsearch, kafka, process
+from pipeline.stack import acls, artifacts, credentials, elasticsearch, kafka, licence, process
 
 Echo = Callable[[str], None]
 STOP_GRACE_S = 30.0
@@ -79,11 +79,37 @@ def _refuse_busy(port: int, name: str, echo: Echo) -> None:
     )
 
 
-def up(settings: Settings, echo: Echo = _stderr) -> None:
+def _has_data(settings: Settings) -> bool:
+    kafka_data = kafka.KafkaPaths.of(settings).data
+    es_data = elasticsearch.ElasticsearchPaths.of(settings).data
+    return (kafka_data / "meta.properties").exists() or (
+        es_data.exists() and any(es_data.iterdir())
+    )
+
+
+def _credentials(
+    settings: Settings, secure: bool, running: bool, echo: Echo
+) -> credentials.StackCredentials | None:
+    """The stack's credentials, made for a new stack; None for one made before security."""
+    existing = credentials.load(settings.state_dir)
+    if existing is not None:
+        return existing
+    if not _has_data(settings) or (secure and not running):
+        return credentials.create(settings.state_dir)
+    how = "to switch it on: `pipeline stack down`, then `pipeline stack up --secure` (data is kept)"
+    if secure:
+        raise StackError(f"security can be switched on only while the stack is stopped; {how}")
+    echo(f"WARNING: this stack predates security and runs without authentication; {how}")
+    return None
+
+
+def up(settings: Settings, echo: Echo = _stderr, *, secure: bool = False) -> None:
     """Start whatever is not running, then wait until both services are healthy.
 
-    Idempotent: running services are reused untouched. Raises StackError naming the log file
-    when a service dies or is not healthy within `settings.stack_start_timeout_s`.
+    A new stack gets users, roles and ACLs (README, "Security"); `secure` switches them on
+    for a stopped stack created before they existed. Idempotent: running services are reused
+    untouched. Raises StackError naming the log file when a service dies or is not healthy
+    within `settings.stack_start_timeout_s`.
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     settings.state_dir.chmod(0o755)
@@ -92,13 +118,15 @@ def up(settings: Settings, echo: Echo = _stderr) -> None:
         kafka_paths = kafka.KafkaPaths.of(settings)
         es_paths = elasticsearch.ElasticsearchPaths.of(settings)
         kafka_pid = _kafka_pid(settings)
+        running = kafka_pid is not None or _es_pid(settings) is not None
+        secrets = _credentials(settings, secure, running, echo)
         launcher: subprocess.Popen[bytes] | None = None
         if kafka_pid is None:
             _clear_strays(kafka_paths.marker, "Kafka", echo)
             _refuse_busy(settings.stack_kafka_port, "Kafka", echo)
             _refuse_busy(settings.stack_kafka_controller_port, "the Kafka controller", echo)
             classpath = artifacts.kafka_classpath(settings, echo)
-            kafka.prepare(settings, classpath)
+            kafka.prepare(settings, classpath, secrets)
             kafka_pid = kafka.start(settings, classpath, kafka_paths)
             echo(
                 f"starting Kafka {settings.kafka_version} on 127.0.0.1:"
@@ -111,7 +139,7 @@ def up(settings: Settings, echo: Echo = _stderr) -> None:
             _refuse_busy(settings.stack_es_port, "Elasticsearch", echo)
             archive = artifacts.elasticsearch_zip(settings, echo)
             user = process.service_user(settings.stack_user)
-            elasticsearch.prepare(settings, archive, user)
+            elasticsearch.prepare(settings, archive, user, secrets)
             launcher = elasticsearch.start(settings, es_paths, user)
             echo(
                 f"starting Elasticsearch {settings.elasticsearch_version} on 127.0.0.1:"
@@ -120,6 +148,10 @@ def up(settings: Settings, echo: Echo = _stderr) -> None:
         else:
             echo(f"Elasticsearch already running (pid {_es_pid(settings)})")
         _wait_healthy(settings, kafka_pid, launcher)
+        if secrets is not None:
+            acls.ensure_users(settings, secrets)
+            acls.grant(settings)
+            licence.check(settings, echo)
     echo(
         f"stack ready in {time.monotonic() - started:.0f}s: kafka 127.0.0.1:"
         f"{settings.stack_kafka_port}, elasticsearch http://127.0.0.1:{settings.stack_es_port}"

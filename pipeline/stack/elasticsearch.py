@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import yaml
 
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, process
+from pipeline.stack import artifacts, credentials, es_security, process
 
 CLUSTER_NAME = "ct-pipeline-local"
 
@@ -78,9 +79,12 @@ class ElasticsearchPaths:
         return self.root / "elasticsearch.pid"
 
 
-def elasticsearch_yml(settings: Settings, paths: ElasticsearchPaths) -> dict[str, Any]:
-    """elasticsearch.yml for one node on loopback, security off and said so explicitly."""
-    return {
+def elasticsearch_yml(
+    settings: Settings, paths: ElasticsearchPaths, *, secure: bool
+) -> dict[str, Any]:
+    """elasticsearch.yml for one node on loopback, with users and roles or (a stack from before
+    security existed) security off and said so explicitly."""
+    values: dict[str, Any] = {
         "cluster.name": CLUSTER_NAME,
         "node.name": "local",
         "path.data": str(paths.data),
@@ -100,6 +104,9 @@ def elasticsearch_yml(settings: Settings, paths: ElasticsearchPaths) -> dict[str
         # Tests clean up with wildcards (`DELETE idx-1234*`).
         "action.destructive_requires_name": False,
     }
+    if secure:
+        values.update(es_security.security_settings())
+    return values
 
 
 def render_yml(values: dict[str, Any]) -> str:
@@ -113,8 +120,14 @@ def java_opts(settings: Settings) -> str:
     return f"-Xms{settings.stack_es_heap} -Xmx{settings.stack_es_heap}"
 
 
-def prepare(settings: Settings, archive: Path, user: process.RunAs) -> ElasticsearchPaths:
-    """Unpack the distribution, write the config, and hand the tree to the node's user."""
+def prepare(
+    settings: Settings,
+    archive: Path,
+    user: process.RunAs,
+    secrets: credentials.StackCredentials | None,
+) -> ElasticsearchPaths:
+    """Unpack the distribution, write the config (users and roles when `secrets` are given),
+    and hand the tree to the node's user."""
     paths = ElasticsearchPaths.of(settings)
     paths.root.mkdir(parents=True, exist_ok=True)
     blocked = process.untraversable_parent(paths.root, user)
@@ -133,7 +146,12 @@ def prepare(settings: Settings, archive: Path, user: process.RunAs) -> Elasticse
             shutil.copytree(item, target, dirs_exist_ok=True)
         elif not target.exists():
             shutil.copy2(item, target)
-    (paths.config / "elasticsearch.yml").write_text(render_yml(elasticsearch_yml(settings, paths)))
+    yml = elasticsearch_yml(settings, paths, secure=secrets is not None)
+    (paths.config / "elasticsearch.yml").write_text(render_yml(yml))
+    if secrets is not None:
+        process.write_private(paths.config / "users", es_security.users_file(secrets))
+        process.write_private(paths.config / "users_roles", es_security.users_roles_file())
+        (paths.config / "roles.yml").write_text(es_security.roles_file())
     process.chown_tree(paths.root, user)
     return paths
 
@@ -162,15 +180,29 @@ def start(
     )
 
 
-def get(settings: Settings, path: str, timeout_s: float = 5.0) -> dict[str, Any] | None:
-    """GET a JSON API of the local node, or None when it does not answer."""
+def request(
+    settings: Settings, path: str, method: str = "GET", timeout_s: float = 5.0
+) -> dict[str, Any] | None:
+    """Call a JSON API of the local node as `ct-admin` (when secure), or None when it does not
+    answer or refuses."""
     url = f"http://127.0.0.1:{settings.stack_es_port}{path}"
+    call = urllib.request.Request(url, method=method)
+    secrets = credentials.load(settings.state_dir)
+    if secrets is not None:
+        pair = f"{secrets.username('admin')}:{secrets.password('admin')}".encode()
+        call.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        # the URL is http://127.0.0.1:<port> built above, never a caller's scheme
+        with urllib.request.urlopen(call, timeout=timeout_s) as response:  # noqa: S310
             body: dict[str, Any] = json.load(response)
             return body
     except (urllib.error.URLError, OSError, ValueError):
         return None
+
+
+def get(settings: Settings, path: str, timeout_s: float = 5.0) -> dict[str, Any] | None:
+    """GET a JSON API of the local node, or None when it does not answer."""
+    return request(settings, path, timeout_s=timeout_s)
 
 
 def health(settings: Settings) -> str | None:

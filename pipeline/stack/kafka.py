@@ -9,13 +9,16 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.clients import new_kafka_client
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, process
+from pipeline.stack import artifacts, credentials, process
 
 NODE_ID = 1
+SCRAM = "SCRAM-SHA-512"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 
 @dataclass(frozen=True)
@@ -75,19 +78,73 @@ class KafkaPaths:
         return self.root / "cluster.id"
 
 
-def server_properties(settings: Settings, data_dir: Path) -> dict[str, str]:
-    """server.properties for a combined broker+controller on loopback, sized for a laptop."""
+def _jaas(module: str, **options: str) -> str:
+    pairs = "".join(f' {key}="{value}"' for key, value in options.items())
+    return f"org.apache.kafka.common.security.{module} required{pairs};"
+
+
+def security_properties(
+    broker: str, controller: str, secrets: credentials.StackCredentials
+) -> dict[str, str]:
+    """Listeners with SASL and an authorizer: every client must log in and hold an ACL.
+
+    Clients use SCRAM-SHA-512. `ct-admin` may also log in with PLAIN, checked against this
+    file, which is how `stack up` reaches a broker whose SCRAM users do not exist yet (they
+    live in the metadata log) to create them; the broker uses it for itself too.
+    """
+    admin, admin_password = secrets.username("admin"), secrets.password("admin")
+    controller_password = secrets.controller_password
+    return {
+        "listeners": f"CLIENT://{broker},CONTROLLER://{controller}",
+        "advertised.listeners": f"CLIENT://{broker}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "CLIENT",
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.client.sasl.enabled.mechanisms": f"{SCRAM},PLAIN",
+        f"listener.name.client.{SCRAM.lower()}.sasl.jaas.config": _jaas("scram.ScramLoginModule"),
+        "listener.name.client.plain.sasl.jaas.config": _jaas(
+            "plain.PlainLoginModule",
+            username=admin,
+            password=admin_password,
+            **{f"user_{admin}": admin_password},
+        ),
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "plain.PlainLoginModule",
+            username=credentials.CONTROLLER_USER,
+            password=controller_password,
+            **{f"user_{credentials.CONTROLLER_USER}": controller_password},
+        ),
+        "authorizer.class.name": AUTHORIZER,
+        "super.users": f"User:{admin};User:{credentials.CONTROLLER_USER}",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def server_properties(
+    settings: Settings, data_dir: Path, secrets: credentials.StackCredentials | None = None
+) -> dict[str, str]:
+    """server.properties for a combined broker+controller on loopback, sized for a laptop;
+    with SASL and ACLs when `secrets` are given (else a stack from before security)."""
     broker = f"127.0.0.1:{settings.stack_kafka_port}"
     controller = f"127.0.0.1:{settings.stack_kafka_controller_port}"
+    if secrets is not None:
+        listeners = security_properties(broker, controller, secrets)
+    else:
+        listeners = {
+            "listeners": f"PLAINTEXT://{broker},CONTROLLER://{controller}",
+            "advertised.listeners": f"PLAINTEXT://{broker}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        }
     return {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
         "controller.quorum.voters": f"{NODE_ID}@{controller}",
-        "listeners": f"PLAINTEXT://{broker},CONTROLLER://{controller}",
-        "advertised.listeners": f"PLAINTEXT://{broker}",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        **listeners,
         "log.dirs": str(data_dir),
         # One node: every internal topic must live with a single replica.
         "num.partitions": "1",
@@ -177,12 +234,17 @@ def _java_argv(classpath: str, paths: KafkaPaths, main: str, heap: str) -> list[
     ]
 
 
-def prepare(settings: Settings, classpath: str) -> KafkaPaths:
+def prepare(
+    settings: Settings, classpath: str, secrets: credentials.StackCredentials | None
+) -> KafkaPaths:
     """Write the config and format the storage once, keeping the cluster id in the state dir."""
     paths = KafkaPaths.of(settings)
     for directory in (paths.data, paths.logs):
         directory.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(render_properties(server_properties(settings, paths.data)))
+    # it holds passwords
+    process.write_private(
+        paths.config, render_properties(server_properties(settings, paths.data, secrets))
+    )
     paths.log4j.write_text(log4j2_properties(paths.logs))
     if (paths.data / "meta.properties").exists():
         return paths
@@ -222,6 +284,20 @@ def start(settings: Settings, classpath: str, paths: KafkaPaths) -> int:
     return child.pid
 
 
+def admin_config(settings: Settings) -> dict[str, Any]:
+    """kafka-python options for `ct-admin` on the local broker (PLAIN: works before the SCRAM
+    users exist), or none for a stack without security."""
+    secrets = credentials.load(settings.state_dir)
+    if secrets is None:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": secrets.username("admin"),
+        "sasl_plain_password": secrets.password("admin"),
+    }
+
+
 def healthy(settings: Settings) -> bool:
     """Whether the broker answers a metadata request on the local port."""
     if not process.port_open(settings.stack_kafka_port):
@@ -240,6 +316,7 @@ def healthy(settings: Settings) -> bool:
             client_id="ct-pipeline-stack-probe",
             request_timeout_ms=5000,
             bootstrap_timeout_ms=5000,
+            **admin_config(settings),
         )
         try:
             admin.list_topics()

@@ -199,6 +199,14 @@ def write_pid(path: Path, pid: int) -> None:
     tmp.replace(path)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file that holds secrets: mode 0600 from the moment it exists."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def stop(pids: Sequence[int], *, grace_s: float, markers: Sequence[str]) -> None:
     """SIGTERM `pids`, wait up to `grace_s`, then SIGKILL whatever still carries a marker."""
 

@@ -15,15 +15,25 @@ from typing import Any
 
 import faust
 
+from pipeline.clients import with_local_credentials
+from pipeline.ingest.dlq import dead_letter_message
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.ops.health import liveness
 from pipeline.ops.metrics import render
 from pipeline.settings import Settings
+from pipeline.worker.deliver import deliver_dead_letter
 from pipeline.worker.observe import WorkerObserver, observe_outcome
 from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# Bytes the consumer fetches per partition per request: Kafka's default largest record batch
+# (message.max.bytes, 1 MiB + 12), so a record the broker took always comes through in one
+# fetch (a batch over it comes alone anyway, KIP-74).
+FETCH_BYTES_PER_PARTITION = 1_048_588
+# The producer's max request size (faust's default, kept explicit): dead letters are cut to it.
+PRODUCER_MAX_REQUEST_BYTES = 1_000_000
 
 
 def broker_url(settings: Settings) -> str:
@@ -67,6 +77,44 @@ def to_raw(message: Any) -> RawRecord:
     )
 
 
+def flow_options(settings: Settings) -> dict[str, Any]:
+    """faust settings that bound what a worker holds in memory and how long a rebalance waits.
+
+    faust bounds its buffers by count, not bytes, so the bytes follow from the counts. With
+    A agents (4), P assigned partitions, B = PIPELINE_BATCH_SIZE, F the fetch size per
+    partition and R the largest record the broker takes (message.max.bytes, 1 MiB):
+      aiokafka holds at most one fetched, undelivered response per partition: P x F;
+      each agent's stream buffer holds at most B events (`stream_buffer_maxsize`, default
+      4096), its `noack_take` at most B more being gathered or processed;
+      one poll returns at most B records (`broker_max_poll_records`, default unbounded).
+    So bytes held <= P x F + 2 x A x B x R (`max_buffered_bytes`). R is the wire size: a
+    compressed batch can decompress to more, which Kafka does not bound.
+
+    A rebalance waits for the batch in flight (faust's `stream_wait_empty`, unbounded in
+    faust) only as long as the broker waits for this member to rejoin, the rebalance
+    timeout (faust's default 60 s): set to the batch budget, which bounds a batch's CPU
+    stages. `broker_max_poll_interval` (faust's default 1,000 s) is how long a member whose
+    fetcher is blocked keeps its partitions; it is left alone: it is reached only while a
+    batch is paused by an Elasticsearch outage, and leaving the group then would only move
+    the paused partitions to another worker that is paused too.
+    """
+    return {
+        "stream_buffer_maxsize": settings.batch_size,
+        "broker_max_poll_records": settings.batch_size,
+        "consumer_max_fetch_size": FETCH_BYTES_PER_PARTITION,
+        "producer_max_request_size": PRODUCER_MAX_REQUEST_BYTES,
+        "broker_rebalance_timeout": settings.batch_budget_s,
+    }
+
+
+def max_buffered_bytes(settings: Settings, partitions: int, agents: int = 4) -> int:
+    """The bound in `flow_options`' docstring for `partitions` assigned partitions."""
+    options = flow_options(settings)
+    fetched = partitions * options["consumer_max_fetch_size"]
+    per_agent = options["stream_buffer_maxsize"] + settings.batch_size
+    return int(fetched + agents * per_agent * FETCH_BYTES_PER_PARTITION)
+
+
 def create_app(settings: Settings, runtime: Runtime) -> faust.App:
     """Build the faust app whose agents feed `runtime`."""
     datadir = settings.state_dir / "faust"
@@ -74,7 +122,7 @@ def create_app(settings: Settings, runtime: Runtime) -> faust.App:
     app = faust.App(
         settings.consumer_group,
         broker=broker_url(settings),
-        broker_credentials=broker_credentials(settings),
+        broker_credentials=broker_credentials(with_local_credentials(settings)),
         store="memory://",
         # faust makes a data directory even without tables; keep it out of the working dir
         datadir=str(datadir / "{conf.id}"),
@@ -90,17 +138,20 @@ def create_app(settings: Settings, runtime: Runtime) -> faust.App:
         web_bind=settings.worker_host,
         web_in_thread=False,
         autodiscover=False,
+        **flow_options(settings),
     )
     dlq = app.topic(
         dlq_topic(settings.topic_prefix), key_type=bytes, value_type=bytes, allow_empty=True
     )
 
-    async def send_dead_letter(dead: Any) -> None:
-        from pipeline.ingest.dlq import dead_letter_message
-
-        key, value, headers = dead_letter_message(dead.record, dead.error)
+    async def send(message: tuple[bytes | None, bytes | None, Any]) -> None:
+        key, value, headers = message
         pending = await dlq.send(key=key, value=value, headers=list(headers))
         await pending  # wait for the broker's acknowledgement before the source is acked
+
+    async def send_dead_letter(dead: Any) -> None:
+        message = dead_letter_message(dead.record, dead.error)
+        await deliver_dead_letter(send, message, limit=PRODUCER_MAX_REQUEST_BYTES)
 
     runtime.send_dead_letter = send_dead_letter
     runtime.on_outcome = observe_outcome

@@ -35,6 +35,8 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
         sink=BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry()),
         index=index,
         on_stage=observe_stage,
+        record_budget_s=settings.record_budget_s,
+        batch_budget_s=settings.batch_budget_s,
     )
 
 

@@ -48,9 +48,19 @@ def observe_outcome(records: Sequence[RawRecord], outcome: BatchOutcome) -> None
 
 
 def agent_check(name: str, state: AgentState) -> CheckResult:
-    """Ready while the agent's loop runs and no batch hangs (outside an ES outage)."""
+    """Ready while the agent's loop runs, is not paused by Elasticsearch, and no batch hangs.
+
+    A pause is not ready even when the cluster is green: a write block or a rotated key
+    leaves health green while no record gets through.
+    """
     if not state.running:
         return CheckResult(False, f"agent {name} is not running")
+    if state.backpressure_since is not None:
+        paused = time.monotonic() - state.backpressure_since
+        reason = state.backpressure_reason or "unknown"
+        data = {"backpressure": reason, "paused_seconds": round(paused, 1)}
+        detail = f"agent {name} paused {paused:.0f}s: Elasticsearch {reason}"
+        return CheckResult(False, detail, data)
     if state.batch_started is not None and state.backpressure_since is None:
         busy = time.monotonic() - state.batch_started
         if busy > STUCK_BATCH_S:

@@ -5,6 +5,11 @@ in a worker thread and gets back which records must be dead-lettered. Every reco
 ends either indexed (or a stale replay, which is success) or in `dead_letters` with the reason;
 a failure of Elasticsearch as a whole raises `SinkBackpressure` so the caller pauses and retries
 the batch (every stage is idempotent, so a retried batch gives the same result).
+
+Time budgets (pipeline/worker/budget.py) bound the CPU stages, validate and enrich: a batch over
+`batch_budget_s` raises `ProcessingTimeout` and is rerun by `process_isolated`, where a record
+over `record_budget_s` is dead-lettered as `processing_timeout`. A batch therefore holds the
+thread at most `batch_budget_s + len(batch) * record_budget_s` in those stages.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
 from pipeline.ingest.validate import parse_record, source_for_topic
 from pipeline.ops.logging import record_context
+from pipeline.worker.budget import Budget, ProcessingTimeout
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +88,24 @@ class BatchProcessor:
     sink: Sinks
     index: str
     on_stage: StageTimer = _no_timer
+    record_budget_s: float = 10.0
+    batch_budget_s: float = 120.0
+    budget: Budget = field(default_factory=Budget)
+    # The step `process` is in (the dead-letter stage of a record that crashes it).
+    _stage: str = field(default="ingest", init=False, repr=False)
 
     def process(self, records: Sequence[RawRecord]) -> BatchOutcome:
         """Validate, enrich, deduplicate and index `records`; see the module docstring."""
         outcome = BatchOutcome()
         started = time.perf_counter()
         valid: list[tuple[RawRecord, Report]] = []
-        for record in records:
-            try:
-                valid.append((record, parse_record(record)))
-            except RecordError as exc:
-                outcome.dead_letters.append(DeadLetter(record, exc))
+        self._stage = "ingest"
+        with self.budget.interruptible():
+            for record in records:
+                try:
+                    valid.append((record, parse_record(record)))
+                except RecordError as exc:
+                    outcome.dead_letters.append(DeadLetter(record, exc))
         self._timed("validate", started)
         if valid:
             self._enrich_and_index(valid, outcome)
@@ -104,10 +117,13 @@ class BatchProcessor:
     ) -> None:
         reports = [report for _, report in valid]
         started = time.perf_counter()
-        enrichments = self.enricher.enrich(reports)
+        self._stage = "enrich"
+        with self.budget.interruptible():
+            enrichments = self.enricher.enrich(reports)
         self._timed("enrich", started)
 
         started = time.perf_counter()
+        self._stage = "dedup"
         clusters = self.deduplicator.assign(reports, enrichments)
         self._timed("dedup", started)
 
@@ -124,6 +140,7 @@ class BatchProcessor:
             )
         ]
         started = time.perf_counter()
+        self._stage = "index"
         results = self.sink.write(actions, index=self.index)
         self._timed("index", started)
         for result in results:
@@ -141,26 +158,50 @@ class BatchProcessor:
                 )
                 outcome.dead_letters.append(DeadLetter(record, error))
 
-    def process_isolated(self, records: Sequence[RawRecord]) -> BatchOutcome:
-        """Process one record at a time, dead-lettering any record whose processing crashes.
+    def process_within_budget(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        """`process` with the batch budget: raises `ProcessingTimeout` once it is spent."""
+        with self.budget.limit(self.batch_budget_s):
+            return self.process(records)
 
-        Used after `process` raised something other than an Elasticsearch outage: a bug
-        triggered by one record must cost that record, never the batch or the worker.
+    def process_isolated(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        """Process one record at a time, each within the record budget, dead-lettering any
+        record whose processing crashes (`processing_error`) or runs out of time
+        (`processing_timeout`), labelled with the stage it was in.
+
+        Used after `process` raised something other than an Elasticsearch outage, or ran
+        out of time: one record must cost that record, never the batch or the worker.
         """
         outcome = BatchOutcome()
         for record in records:
+            context = record_context(record, source=source_for_topic(record.topic))
             try:
-                single = self.process([record])
+                with self.budget.limit(self.record_budget_s):
+                    single = self.process([record])
             except SearchUnavailable:
                 raise
+            except ProcessingTimeout:
+                log.warning(
+                    "record over its %.1fs budget in the %s stage; dead-lettering it",
+                    self.record_budget_s,
+                    self._stage,
+                    extra=context,
+                )
+                error = RecordError(
+                    f"processing took longer than the {self.record_budget_s:g}s record budget"
+                    f" (stage {self._stage})",
+                    stage=self._stage,
+                    reason="processing_timeout",
+                    details={"budget_s": self.record_budget_s},
+                )
+                outcome.dead_letters.append(DeadLetter(record, error))
+                continue
             except Exception as exc:
                 log.exception(
-                    "record crashed the enrich stage; dead-lettering it",
-                    extra=record_context(record, source=source_for_topic(record.topic)),
+                    "record crashed the %s stage; dead-lettering it", self._stage, extra=context
                 )
                 error = RecordError(
                     f"processing failed: {type(exc).__name__}: {exc}",
-                    stage="enrich",
+                    stage=self._stage,
                     reason="processing_error",
                     details={"exception": type(exc).__name__},
                 )

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pipeline.errors import SearchUnavailable
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import source_for_topic
+from pipeline.ops import metrics
 from pipeline.ops.logging import record_context
+from pipeline.worker.budget import ProcessingTimeout
 from pipeline.worker.process import BatchOutcome, BatchProcessor, DeadLetter
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,25 @@ class AgentState:
     batch_started: float | None = None
     last_batch_done: float | None = None
     backpressure_since: float | None = None
+    # why the batch is paused (a pipeline.errors.Unavailability code); readiness shows it
+    backpressure_reason: str | None = None
     processed: int = 0
+
+    def pause(self, reason: str) -> None:
+        """Mark the agent paused by Elasticsearch for `reason` (again), for metrics and /readyz."""
+        if self.backpressure_since is None:
+            self.backpressure_since = time.monotonic()
+        metrics.record_backpressure(self.backpressure_reason, reason)
+        self.backpressure_reason = reason
+
+    def resume(self) -> None:
+        """The batch went through: no longer paused."""
+        if self.backpressure_since is not None:
+            paused = time.monotonic() - self.backpressure_since
+            log.info("Elasticsearch takes batches again after %.0fs paused", paused)
+        metrics.record_backpressure(self.backpressure_reason, None)
+        self.backpressure_since = None
+        self.backpressure_reason = None
 
 
 @dataclass
@@ -85,23 +105,38 @@ class Runtime:
         attempt = 0
         isolate = False
         while True:
-            run = self.processor.process_isolated if isolate else self.processor.process
+            run = (
+                self.processor.process_isolated if isolate else self.processor.process_within_budget
+            )
             try:
                 outcome = await loop.run_in_executor(self._executor, run, records)
             except SearchUnavailable as exc:
+                # About the cluster, never the records: nothing is dead-lettered or acked; the
+                # batch waits (no new records are pulled) and is retried until it goes through.
                 attempt += 1
-                retry_after = getattr(exc, "retry_after", 1.0)
-                delay = min(self.max_backoff_s, retry_after * 2 ** min(attempt, 6))
+                delay = min(self.max_backoff_s, exc.retry_after * 2 ** min(attempt, 6))
                 delay = random.uniform(delay / 2, delay)
-                if state.backpressure_since is None:
-                    state.backpressure_since = time.monotonic()
+                state.pause(exc.reason)
                 log.warning(
-                    "Elasticsearch unavailable, pausing this batch for %.1fs (attempt %d): %s",
+                    "Elasticsearch cannot take this batch (%s), pausing it for %.1fs "
+                    "(attempt %d): %s",
+                    exc.reason,
                     delay,
                     attempt,
                     exc,
+                    extra={"backpressure_reason": exc.reason.value, "attempt": attempt},
                 )
                 await asyncio.sleep(delay)
+                continue
+            except ProcessingTimeout:
+                # only the batch is budgeted here: process_isolated turns a record's own
+                # timeout into its dead letter
+                log.warning(
+                    "batch of %d over its %.1fs budget; retrying record by record",
+                    len(records),
+                    self.processor.batch_budget_s,
+                )
+                isolate = True
                 continue
             except Exception:
                 if isolate:
@@ -109,9 +144,10 @@ class Runtime:
                 log.exception("batch failed unexpectedly; retrying record by record")
                 isolate = True
                 continue
-            state.backpressure_since = None
+            state.resume()
             return outcome
 
     def close(self) -> None:
-        """Stop the processing thread."""
+        """Stop the processing thread and its budget watchdog."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.processor.budget.close()

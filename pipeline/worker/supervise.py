@@ -49,6 +49,9 @@ def prepare(settings: Settings) -> None:
     try:
         index = ensure_index(es, settings)
         Deduplicator(es, settings).ensure()
+        from pipeline.api.audit import AuditTrail, audit_index
+
+        AuditTrail(es, audit_index(settings)).ensure()  # the API may only append to it
     finally:
         es.close()
     log.info("index ready: alias %s -> %s", settings.index_alias, index)

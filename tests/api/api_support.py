@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import uvicorn
 from elasticsearch import Elasticsearch, helpers
 from fastapi import FastAPI
 
@@ -27,8 +33,9 @@ KEYS = {
     "analyst": "test-analyst-key-0001",
     "restricted": "test-restricted-key-0002",
     "operator": "test-operator-key-0003",
+    "auditor": "test-auditor-key-0004",
 }
-USERS = {"analyst": "alice", "restricted": "rita", "operator": "otto"}
+USERS = {"analyst": "alice", "restricted": "rita", "operator": "otto", "auditor": "ada"}
 KEYS_JSON = json.dumps({KEYS[role]: {"user": USERS[role], "role": role} for role in KEYS})
 
 # Personal data planted under `restricted`: none of these may ever reach an analyst.
@@ -233,3 +240,24 @@ def audit_entries(es: Elasticsearch, settings: Settings) -> list[AuditEntry]:
     if es.indices.exists(index=index):
         es.indices.refresh(index=index)
     return AuditTrail(es, index).list(limit=1000)
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api-under-test")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

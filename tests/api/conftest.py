@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
-from api_support import KEYS_JSON, SAMPLES, Api, Corpus, index_samples
+from api_support import KEYS_JSON, SAMPLES, Api, Corpus, index_samples, serve
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -35,3 +35,10 @@ def app(es: Elasticsearch, corpus: Corpus) -> FastAPI:
 @pytest.fixture
 def api(app: FastAPI) -> Api:
     return Api(app)
+
+
+@pytest.fixture
+def base_url(app: FastAPI) -> Iterator[str]:
+    """The app served over real HTTP on loopback (for the browser and the CLI)."""
+    with serve(app) as url:
+        yield url

@@ -10,9 +10,17 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from pipeline.api.app import create_app
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HEADERS = {"X-API-Key": KEYS["analyst"], "X-Justification": "schemathesis"}
+
+
+@pytest.fixture
+def app(es: Elasticsearch, corpus: Corpus) -> FastAPI:
+    # A fuzzer floods by design: its key gets a burst it never exhausts (limits have their test).
+    return create_app(corpus.settings.model_copy(update={"api_rate_burst": 1_000_000}), es)
 
 
 def test_no_operation_answers_a_server_error(

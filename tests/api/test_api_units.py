@@ -18,6 +18,8 @@ from pipeline.api.queries import (
     normalise_entity_value,
     search_body,
 )
+from pipeline.api.ratelimit import RateLimiter
+from pipeline.api.refusals import Refusal, RefusalLog
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import ConfigError
 from pipeline.settings import Settings
@@ -168,3 +170,45 @@ def test_report_model_drops_restricted_unless_allowed() -> None:
     assert "Secret Person" not in analyst and "unvetted" not in analyst
     restricted = Report.from_hit(hit, sees_restricted=True)
     assert restricted.restricted == {"reporter": {"name": "Secret Person"}}
+
+
+def test_empty_or_blank_key_tables_mean_no_keys() -> None:
+    for raw in ("", "  ", "\n"):
+        assert load_keys(Settings(api_keys=SecretStr(raw))) == ()
+
+
+def test_auditors_read_the_trail_and_nothing_else() -> None:
+    keys = load_keys(settings_with({"k-auditor-0123456789": {"user": "ada", "role": "auditor"}}))
+    ada = authenticate(keys, "k-auditor-0123456789")
+    assert ada is not None and ada.can(Permission.READ_AUDIT)
+    assert not ada.can(Permission.SEARCH) and not ada.can(Permission.METRICS)
+    assert not any(
+        p.can(Permission.READ_AUDIT)
+        for p in (authenticate(load_keys(settings_with(KEYS)), k) for k in KEYS)
+        if p
+    )
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2.0, 3, clock=lambda: now[0], max_buckets=2)
+    assert [limiter.take("a") for _ in range(3)] == [None, None, None]
+    wait = limiter.take("a")
+    assert wait is not None and RateLimiter.retry_after(wait) == "1"
+    assert limiter.take("b") is None  # another caller, another bucket
+    now[0] += 0.5  # one token back at 2 per second
+    assert limiter.take("a") is None and limiter.take("a") is not None
+    limiter.take("c")  # over max_buckets: the least recently seen bucket goes
+    assert len(limiter._buckets) == 2
+
+
+def test_a_flood_from_many_clients_stays_a_few_records() -> None:
+    log = RefusalLog(window_s=60, max_windows=10, clock=lambda: 0.0)
+    written = []
+    for i in range(10_000):
+        written += log.note(Refusal(f"10.0.{i // 256}.{i % 256}", None, None, 401, "/api/search"))
+    assert log.due() == []  # the window is not over yet
+    written += log.due(everything=True)
+    assert len(written) <= 2 * (10 + 1)
+    assert sum(e.query["count"] for e in written) == 10_000
+    assert sum(e.query["count"] for e in written if e.query["client"] == "*") == 10_000 - 10

@@ -9,8 +9,9 @@ from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
 from pipeline.cli import cli
-from pipeline.index.mapping import index_name, resolve_alias
+from pipeline.index.mapping import MAPPING_VERSION, index_name, resolve_alias
 from pipeline.settings import Settings, get_settings
+from tests.harness import stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +22,8 @@ def alias(
 ) -> Iterator[str]:
     name = index_factory("cli")
     monkeypatch.setenv("PIPELINE_INDEX_ALIAS", name)
-    monkeypatch.setenv("ELASTICSEARCH_URL", settings.es_url)
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_servers)
+    for variable, value in stack_env(settings).items():
+        monkeypatch.setenv(variable, value)
     get_settings.cache_clear()
     yield name
     get_settings.cache_clear()
@@ -39,15 +40,15 @@ def test_ensure_then_reindex_moves_the_alias(es: Elasticsearch, alias: str) -> N
     runner = CliRunner()
     ensured = runner.invoke(cli, ["index", "ensure"])
     assert ensured.exit_code == 0, ensured.output
-    assert f"{alias} -> {index_name(alias, 1)}" in ensured.output
+    assert f"{alias} -> {index_name(alias, MAPPING_VERSION)}" in ensured.output
 
     reindexed = runner.invoke(cli, ["reindex", "--from", "index"])
     assert reindexed.exit_code == 0, reindexed.output
-    assert f"{alias} -> {index_name(alias, 2)}" in reindexed.output
+    assert f"{alias} -> {index_name(alias, MAPPING_VERSION + 1)}" in reindexed.output
     assert "kept" in reindexed.output
-    assert resolve_alias(es, alias) == [index_name(alias, 2)]
+    assert resolve_alias(es, alias) == [index_name(alias, MAPPING_VERSION + 1)]
 
     # the target exists already: a clear error, not a traceback
-    again = runner.invoke(cli, ["reindex", "--mapping-version", "2"])
+    again = runner.invoke(cli, ["reindex", "--mapping-version", str(MAPPING_VERSION + 1)])
     assert again.exit_code != 0
     assert "exists already" in again.output

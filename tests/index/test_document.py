@@ -65,6 +65,43 @@ def test_resend_is_newer_and_replay_is_older() -> None:
     assert doc_version(make_report()) == doc_version(original)
 
 
+def replayed(own_ms: int | None, first_ms: int | None) -> Report:
+    """The report as read from a replay: its own Kafka time and its original's (the header)."""
+    origin = Origin(
+        topic="t", partition=1, offset=9, timestamp_ms=own_ms, first_timestamp_ms=first_ms
+    )
+    return make_report(origin=origin)
+
+
+def test_a_replay_has_its_originals_version_not_its_own_newer_timestamp() -> None:
+    original = make_report()
+    later_revision = make_report(
+        origin=original.origin.model_copy(update={"timestamp_ms": 1_772_353_900_000})
+    )
+    replay = replayed(1_772_400_000_000, original.origin.timestamp_ms)
+    assert doc_version(replay) == doc_version(original)
+    assert doc_version(replay) < doc_version(later_revision)  # so it ends `stale`
+    # replayed again (and again): the header travels, the version does not move
+    assert doc_version(replayed(1_772_500_000_000, original.origin.timestamp_ms)) == doc_version(
+        original
+    )
+
+
+def test_the_header_can_only_lower_a_version() -> None:
+    # a forged or copied header from the future never lets a record beat a later revision
+    assert doc_version(replayed(1_772_353_800_123, 9_000_000_000_000)) == 1_772_353_800_123
+
+
+@pytest.mark.parametrize("own_ms", [None, -1])
+def test_a_replay_without_its_own_timestamp_still_has_its_originals(own_ms: int | None) -> None:
+    assert doc_version(replayed(own_ms, 1_772_353_800_123)) == 1_772_353_800_123
+
+
+def test_a_garbled_or_negative_header_falls_back_to_the_records_own_time() -> None:
+    assert doc_version(replayed(1_772_353_800_123, -5)) == 1_772_353_800_123
+    assert doc_version(replayed(None, None)) == int(RECEIVED.timestamp() * 1000)
+
+
 def test_build_document_minimal_report_has_no_nulls() -> None:
     document = build_document(make_report(), Enrichment(), None, ingested_at=INGESTED)
     assert document == {
@@ -89,7 +126,7 @@ def test_build_document_full_report() -> None:
         url="https://example.org/x",
         location=Location(text="Leeds station", postcode="LS1 4DY", lat=53.79, lon=-1.54),
         attributes={"duration_s": 95, "handler_id": "h7"},
-        restricted={"caller": {"name": "Ann Smith", "phone": "+442079460123"}},
+        restricted={"caller": {"name": "Ann Smith", "phone": "+442079460999"}},
         extra={"campaign": {"code": 3}},
     )
     mentions = [
@@ -118,7 +155,7 @@ def test_build_document_full_report() -> None:
         "geo": {"lat": 53.79, "lon": -1.54},
     }
     assert document["attributes"] == {"duration_s": 95, "handler_id": "h7"}
-    assert document["restricted"] == {"caller": {"name": "Ann Smith", "phone": "+442079460123"}}
+    assert document["restricted"] == {"caller": {"name": "Ann Smith", "phone": "+442079460999"}}
     assert document["extra"] == {"campaign": {"code": 3}}
 
 
@@ -146,3 +183,62 @@ def test_document_does_not_alias_report_dicts() -> None:
     document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
     document["attributes"]["channel"] = "changed"
     assert report.attributes == {"channel": "officer"}
+
+
+# The caller's own name and number, written in the narrative: analysts must never read them.
+OWN_TEXT = "Caller Fatima Khan (07700 900123) saw AB12 CDE; KHAN Fatima will ring back."
+OWN_CALLER = {"caller": {"name": "Fatima Khan", "phone": "07700 900 123"}}
+
+
+def own_enrichment() -> Enrichment:
+    spans = [
+        (EntityType.PERSON, "Fatima Khan", "Fatima Khan"),
+        (EntityType.PHONE, "07700 900123", "+447700900123"),
+        (EntityType.VEHICLE, "AB12 CDE", "AB12CDE"),
+    ]
+    mentions = [
+        Mention(
+            kind, surface, value, OWN_TEXT.index(surface), OWN_TEXT.index(surface) + len(surface)
+        )
+        for kind, surface, value in spans
+    ]
+    return Enrichment.from_mentions(mentions, region=None)
+
+
+def test_callers_own_values_are_masked_in_text_entities_and_mentions() -> None:
+    report = make_report(text=OWN_TEXT, restricted=OWN_CALLER)
+    document = build_document(report, own_enrichment(), None, ingested_at=INGESTED)
+
+    assert document["text"] == (
+        "Caller [caller name] ([caller phone]) saw AB12 CDE; [caller name] will ring back."
+    )
+    assert document["entities"] == {"vehicle": ["AB12CDE"]}
+    assert document["entity_mentions"] == [
+        {"type": "vehicle", "text": "AB12 CDE", "value": "AB12CDE", "start": 42, "end": 50}
+    ]
+    assert document["text"][42:50] == "AB12 CDE"
+    analysts_see = {key: value for key, value in document.items() if key != "restricted"}
+    for secret in ("Fatima", "Khan", "FATIMA", "KHAN", "900123", "7700900123"):
+        assert secret not in str(analysts_see)
+
+
+def test_restricted_part_keeps_the_narrative_as_written() -> None:
+    report = make_report(text=OWN_TEXT, restricted=OWN_CALLER)
+    restricted = build_document(report, own_enrichment(), None, ingested_at=INGESTED)["restricted"]
+
+    assert restricted["caller"] == OWN_CALLER["caller"]
+    assert restricted["text"] == OWN_TEXT
+    assert restricted["entities"] == {"person": ["Fatima Khan"], "phone": ["+447700900123"]}
+    fields = [(m["field"], OWN_TEXT[m["start"] : m["end"]]) for m in restricted["entity_mentions"]]
+    assert fields == [
+        ("caller.name", "Fatima Khan"),
+        ("caller.phone", "07700 900123"),
+        ("caller.name", "KHAN Fatima"),
+    ]
+
+
+def test_nothing_restricted_in_the_text_adds_no_copy_of_it() -> None:
+    report = make_report(restricted={"caller": {"name": "Ann Smith"}})
+    document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
+    assert document["text"] == report.text
+    assert document["restricted"] == {"caller": {"name": "Ann Smith"}}

@@ -15,7 +15,7 @@ from pipeline.clients import kafka_config
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import ConfigError, RecordError
 from pipeline.index.document import build_document, doc_id, doc_version
-from pipeline.index.mapping import ensure_index, index_name, resolve_alias
+from pipeline.index.mapping import MAPPING_VERSION, ensure_index, index_name, resolve_alias
 from pipeline.index.reindex import plan, reindex_from_index
 from pipeline.index.reindex_kafka import ProcessBatch, reindex_from_kafka
 from pipeline.index.sink import BulkSink, IndexAction
@@ -89,7 +89,7 @@ def test_reindex_from_index_swaps_and_catches_up_with_live_writes(
     result = reindex_from_index(
         es, alias_settings, progress=live_worker, page=100, catch_up_margin=timedelta(0)
     )
-    new = index_name(alias, 2)
+    new = index_name(alias, MAPPING_VERSION + 1)
     assert (result.old_index, result.new_index) == (old, new)
     assert resolve_alias(es, alias) == [new]
     assert result.copied == 250
@@ -113,7 +113,7 @@ def test_reindex_delete_old_and_refuse_existing_target(
     old = ensure_index(es, alias_settings)
     simple_processor(es)([record("a", "one")], alias)
     with pytest.raises(ConfigError, match="exists already"):
-        plan(es, alias_settings, 1)
+        plan(es, alias_settings, MAPPING_VERSION)
     result = reindex_from_index(es, alias_settings, version=7, delete_old=True)
     assert result.new_index == index_name(alias, 7)
     assert result.old_index_deleted
@@ -188,6 +188,6 @@ def test_reindex_from_kafka_builds_the_first_index_when_there_is_none(
     assert result.old_index is None, result
     assert result.copied == 5, result
     assert resolve_alias(es, alias_settings.index_alias) == [
-        index_name(alias_settings.index_alias, 1)
+        index_name(alias_settings.index_alias, MAPPING_VERSION)
     ]
     assert len(texts(es, alias_settings.index_alias)) == 5

@@ -133,8 +133,8 @@ def test_splits_large_batches_and_accounts_for_every_item(es: Elasticsearch, ali
 @pytest.mark.parametrize(
     ("block", "reason"),
     [
-        ({"index.blocks.write": True}, "index_unavailable"),
-        ({"index.blocks.read_only_allow_delete": True}, "throttled"),
+        ({"index.blocks.write": True}, "blocked"),
+        ({"index.blocks.read_only_allow_delete": True}, "blocked"),
     ],
 )
 def test_blocked_index_gives_backpressure_after_retries(
@@ -149,7 +149,26 @@ def test_blocked_index_gives_backpressure_after_retries(
     finally:
         es.indices.put_settings(index=alias, settings={key: None for key in block})
     assert caught.value.retry_after > 0
+    assert caught.value.reason == reason
     assert retried == [reason] * 4  # two documents, two retries each
+
+
+def test_an_alias_without_a_write_index_is_backpressure_not_a_rejection(
+    es: Elasticsearch, alias: str
+) -> None:
+    # a second index under the alias and the write flag gone: every write is refused with
+    # illegal_argument_exception (400), which is the alias's fault, not the documents'
+    extra = f"{alias}-v999"
+    es.indices.create(index=extra)
+    es.indices.update_aliases(
+        actions=[
+            {"add": {"index": extra, "alias": alias}},
+            {"add": {"index": f"{alias}-v*", "alias": alias, "is_write_index": False}},
+        ]
+    )
+    with pytest.raises(SinkBackpressure) as caught:
+        fast_sink(es, max_retries=1).write([action("w1")], index=alias)
+    assert caught.value.reason == "index_unavailable"
 
 
 def test_closed_index_gives_backpressure(es: Elasticsearch, alias: str) -> None:

@@ -28,6 +28,7 @@ from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import INTAKE_TOPICS, Source
 from pipeline.ingest.validate import parse_record
 from pipeline.settings import Settings, get_settings
+from tests.harness import stack_env
 
 pytestmark = pytest.mark.integration
 WHEN = "2026-11-20T10:15:00+00:00"
@@ -77,9 +78,14 @@ async def read_with_aiokafka(settings: Settings, topic: str, expected: int) -> l
 
 
 @pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point `get_settings()` (which the commands use) at the test stack."""
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_servers)
+def cli_env(
+    settings: Settings, index_factory: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Point `get_settings()` (which the commands use) at the test stack; the dlq views'
+    audit records go to an index of this test's own."""
+    for variable, value in stack_env(settings).items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("PIPELINE_AUDIT_INDEX", index_factory("dlq-audit"))
     monkeypatch.setenv("PIPELINE_TOPIC_PREFIX", settings.topic_prefix)
     get_settings.cache_clear()
     yield
@@ -319,7 +325,8 @@ def test_demo_publishes_the_generated_stream_to_the_prefixed_intake_topics(
     names = [f"{prefix}{topic}" for topic in INTAKE_TOPICS]
     admin = KafkaAdminClient(**kafka_config(settings))
     admin.create_topics([NewTopic(n, 1, settings.replication_factor) for n in names])
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_servers)
+    for variable, value in stack_env(settings).items():
+        monkeypatch.setenv(variable, value)
     monkeypatch.setenv("PIPELINE_TOPIC_PREFIX", prefix)
     get_settings.cache_clear()
     try:

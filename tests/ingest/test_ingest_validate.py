@@ -302,6 +302,7 @@ def test_public_report_maps_onto_report() -> None:
         "partition": 2,
         "offset": 41,
         "timestamp_ms": 7,
+        "first_timestamp_ms": None,
     }
     assert report.extra == {}
 

@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from pipeline.clients import kafka_config
+from pipeline.clients import identity_env, kafka_config
 from pipeline.ingest.sources import Source
 from pipeline.ops import metrics
 from pipeline.ops.cli import EXIT_STUCK, lag
@@ -25,6 +26,7 @@ from pipeline.ops.monitor import LagMonitor
 from pipeline.ops.status import Status
 from pipeline.settings import Settings, get_settings
 from pipeline.stack.artifacts import kafka_classpath
+from tests.harness import stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -206,6 +208,7 @@ def test_json_agrees_with_kafka_consumer_group_command(
     topic_factory: Callable[..., str],
     unique_name: Callable[[str], str],
     produce: Callable[..., None],
+    tmp_path: Path,
 ) -> None:
     topic, group = topic_factory(partitions=3, prefix="cgc"), unique_name("g-cgc")
     for partition, count in enumerate((7, 3, 5)):
@@ -227,16 +230,13 @@ def test_json_agrees_with_kafka_consumer_group_command(
         for row in json.loads(result.output)["partitions"]
         if row["group"] == group
     }
-    theirs = consumer_group_command(settings, group)
+    theirs = consumer_group_command(settings, group, tmp_path)
     assert ours == theirs
     assert ours[topic, 0] == (2, 7, 5)
 
 
 def run_cli(settings: Settings, group: str, *args: str) -> Result:
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_servers,
-        "PIPELINE_CONSUMER_GROUP": group,
-    }
+    env = {**stack_env(settings), "PIPELINE_CONSUMER_GROUP": group}
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(lag, list(args), env=env, catch_exceptions=False)
@@ -245,7 +245,7 @@ def run_cli(settings: Settings, group: str, *args: str) -> Result:
 
 
 def consumer_group_command(
-    settings: Settings, group: str
+    settings: Settings, group: str, tmp_path: Path
 ) -> dict[tuple[str, int], tuple[int, ...]]:
     """Kafka's own `kafka-consumer-groups --describe`, parsed by its header."""
     java = shutil.which("java")
@@ -263,6 +263,19 @@ def consumer_group_command(
         "--group",
         group,
     ]
+    login = identity_env(settings, "admin")
+    if login:  # the local stack with security: the tool logs in as the admin, like the tests
+        config = tmp_path / "client.properties"
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{login["KAFKA_SASL_USERNAME"]}" password="{login["KAFKA_SASL_PASSWORD"]}";'
+        )
+        config.write_text(
+            f"security.protocol={login['KAFKA_SECURITY_PROTOCOL']}\n"
+            f"sasl.mechanism={login['KAFKA_SASL_MECHANISM']}\n"
+            f"sasl.jaas.config={jaas}\n"
+        )
+        argv += ["--command-config", str(config)]
     out = subprocess.run(
         argv, capture_output=True, text=True, timeout=180, check=True, env=dict(os.environ)
     ).stdout

@@ -67,16 +67,18 @@ def test_storage_formats_with_a_kept_id_that_starts_with_a_dash(tmp_path: Path) 
     paths.root.mkdir(parents=True)
     kept = "-" + kafka.new_cluster_id()[1:]
     paths.cluster_id_file.write_text(kept + "\n")
-    kafka.prepare(settings, artifacts.kafka_classpath(settings, echo=lambda _: None))
+    kafka.prepare(settings, artifacts.kafka_classpath(settings, echo=lambda _: None), None)
     meta = (paths.data / "meta.properties").read_text()
     assert f"cluster.id={kept}" in meta.splitlines()
 
 
-def test_elasticsearch_yml_sets_security_and_paths_explicitly(tmp_path: Path) -> None:
+def test_elasticsearch_yml_of_a_stack_from_before_security_says_it_is_off(
+    tmp_path: Path,
+) -> None:
     settings = _settings(tmp_path, stack_es_port=29200)
     paths = elasticsearch.ElasticsearchPaths.of(settings)
     config = yaml.safe_load(
-        elasticsearch.render_yml(elasticsearch.elasticsearch_yml(settings, paths))
+        elasticsearch.render_yml(elasticsearch.elasticsearch_yml(settings, paths, secure=False))
     )
     assert config["http.port"] == 29200
     assert config["network.host"] == "127.0.0.1"

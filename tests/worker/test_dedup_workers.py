@@ -10,6 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 
+from pipeline.clients import kafka_config
 from pipeline.ops.lag import _assigned_partitions
 from tests.enrich.dedup.test_dedup_state import story
 from tests.worker.support import Deployment, wait_for
@@ -23,7 +24,7 @@ GREETINGS = ("", "Hi, ", "Good evening. I want to report this. ")
 
 def assignments(deployment: Deployment) -> list[set[int]]:
     """The public-reports partitions each member of the group holds."""
-    admin = KafkaAdminClient(bootstrap_servers=deployment.settings.kafka_servers)
+    admin = KafkaAdminClient(**kafka_config(deployment.settings))
     try:
         group = deployment.settings.consumer_group
         info = admin.describe_groups([group]).get(group) or {}

@@ -1,6 +1,7 @@
 """Outage tests (issues 5 and 8) on a private stack: Elasticsearch stopped for 30 s and the
 Kafka broker restarted while records keep arriving. The worker keeps running, readiness turns
-red during the outage, and afterwards the index holds every record exactly once."""
+red during the outage, and afterwards every valid id is indexed once with its latest revision,
+one `duplicate: false` per cluster, and the dead-letter topic holds exactly the bad records."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
+from pipeline.clients import elasticsearch_client
 from pipeline.settings import Settings
 from pipeline.stack import control
 from tests.private_stack import private_stack, stop_service
-from tests.worker.support import Deployment, deployed, wait_for
-from tests.worker.test_faults import TOPIC, assert_exactly_once, indexed, records
+from tests.worker.support import Deployment, assert_stream_outcome, deployed, mixed_stream, wait_for
+from tests.worker.test_faults import processed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,7 +34,7 @@ def stack() -> Iterator[Settings]:
 @pytest.fixture
 def private(stack: Settings, tmp_path: Path) -> Iterator[tuple[Deployment, Elasticsearch]]:
     with deployed(stack, f"out-{uuid.uuid4().hex[:8]}", tmp_path) as deployment:
-        es = Elasticsearch(stack.es_url)
+        es = elasticsearch_client(stack)
         try:
             yield deployment, es
         finally:
@@ -61,30 +63,28 @@ def test_elasticsearch_down_for_30s_pauses_and_loses_nothing(
     private: tuple[Deployment, Elasticsearch], stack: Settings
 ) -> None:
     deployment, es = private
-    run = uuid.uuid4().hex[:10]
-    batch = records(run, 300)
-    alias = deployment.settings.index_alias
+    stream = mixed_stream(uuid.uuid4().hex[:10], stories=24, members=8)
+    third = len(stream.records) // 3
     worker = deployment.start_worker()
-    deployment.produce(deployment.topic(TOPIC), batch[:100])
-    wait_for(lambda: indexed(es, alias) >= 100, 240, "the first 100 records", worker.log)
+    stream.publish(deployment, slice(0, third))
+    wait_for(lambda: processed(deployment, stream), 240, "the first third", worker.log)
 
     stop_service(stack, "elasticsearch")
     outage_started = time.monotonic()
-    deployment.produce(deployment.topic(TOPIC), batch[100:200])
+    stream.publish(deployment, slice(third, 2 * third))
     wait_for(
         lambda: not_ready_because(deployment, "elasticsearch"),
         60,
         "readiness to turn red",
         worker.log,
     )
-    deployment.produce(deployment.topic(TOPIC), batch[200:])
+    stream.publish(deployment, slice(2 * third, None))
     time.sleep(max(0.0, 30 - (time.monotonic() - outage_started)))
     assert worker.alive(), worker.log()
     control.up(stack, echo=lambda _: None)
 
-    wait_for(lambda: indexed(es, alias) >= 300, 300, "all records after the outage", worker.log)
-    time.sleep(3)
-    assert_exactly_once(es, alias, run, 300)
+    wait_for(lambda: processed(deployment, stream), 300, "all records after the outage", worker.log)
+    assert_stream_outcome(es, deployment, stream)
     wait_for(
         lambda: readiness(deployment)["status_code"] == 200,
         120,
@@ -100,12 +100,12 @@ def test_broker_restart_while_processing_loses_nothing(
     private: tuple[Deployment, Elasticsearch], stack: Settings
 ) -> None:
     deployment, es = private
-    run = uuid.uuid4().hex[:10]
-    batch = records(run, 300)
-    alias = deployment.settings.index_alias
+    stream = mixed_stream(uuid.uuid4().hex[:10], stories=24, members=8)
+    half = len(stream.records) // 2
     worker = deployment.start_worker()
-    deployment.produce(deployment.topic(TOPIC), batch[:150])
-    wait_for(lambda: indexed(es, alias) >= 50, 240, "processing to start", worker.log)
+    stream.publish(deployment, slice(0, half))
+    topic = deployment.topic("public-reports")
+    wait_for(lambda: deployment.committed(topic) > 0, 240, "processing to start", worker.log)
 
     stop_service(stack, "kafka")
     wait_for(
@@ -113,9 +113,10 @@ def test_broker_restart_while_processing_loses_nothing(
     )
     time.sleep(5)
     control.up(stack, echo=lambda _: None)
-    deployment.produce(deployment.topic(TOPIC), batch[150:])
+    stream.publish(deployment, slice(half, None))
 
-    wait_for(lambda: indexed(es, alias) >= 300, 300, "all records after the restart", worker.log)
-    time.sleep(3)
-    assert_exactly_once(es, alias, run, 300)
+    wait_for(
+        lambda: processed(deployment, stream), 300, "all records after the restart", worker.log
+    )
+    assert_stream_outcome(es, deployment, stream)
     assert worker.alive(), worker.log()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,11 +38,19 @@ def raw(
     )
 
 
+# How long the slow stage stand-in would hold the thread if nothing interrupted it.
+SLOW_S = 20.0
+
+
 class Enricher:
     def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
         for report in reports:
             if "CRASH" in report.text:
                 raise RuntimeError("enricher bug")
+            if "SLOW" in report.text:  # pure-Python CPU work, like a super-linear extractor
+                deadline = time.monotonic() + SLOW_S
+                while time.monotonic() < deadline:
+                    pass
         return [Enrichment() for _ in reports]
 
 
@@ -49,6 +58,8 @@ class Deduplicator:
     def assign(
         self, reports: Sequence[Report], enrichments: Sequence[Enrichment]
     ) -> list[ClusterAssignment]:
+        if any("DEDUP-BUG" in r.text for r in reports):
+            raise KeyError("dedup bug")
         return [ClusterAssignment(cluster_id=r.source_id, duplicate=False) for r in reports]
 
 
@@ -73,8 +84,15 @@ class Sink:
         return outcomes
 
 
-def processor(sink: Sink) -> BatchProcessor:
-    return BatchProcessor(enricher=Enricher(), deduplicator=Deduplicator(), sink=sink, index="r")
+def processor(sink: Sink, budget_s: float = 10.0) -> BatchProcessor:
+    return BatchProcessor(
+        enricher=Enricher(),
+        deduplicator=Deduplicator(),
+        sink=sink,
+        index="r",
+        record_budget_s=budget_s,
+        batch_budget_s=budget_s,
+    )
 
 
 def test_every_record_ends_indexed_stale_or_dead_lettered() -> None:
@@ -96,13 +114,17 @@ def test_isolated_processing_dead_letters_only_the_record_that_crashes() -> None
     assert (dead.record.offset, dead.error.reason) == (1, "processing_error")
 
 
-def run_runtime(sink: Sink, records: list[RawRecord]) -> tuple[list[DeadLetter], Runtime]:
+def run_runtime(
+    sink: Sink, records: list[RawRecord], budget_s: float = 10.0
+) -> tuple[list[DeadLetter], Runtime]:
     sent: list[DeadLetter] = []
 
     async def send(dead: DeadLetter) -> None:
         sent.append(dead)
 
-    runtime = Runtime(processor=processor(sink), send_dead_letter=send, max_backoff_s=0.01)
+    runtime = Runtime(
+        processor=processor(sink, budget_s), send_dead_letter=send, max_backoff_s=0.01
+    )
     try:
         asyncio.run(runtime.handle("public-reports", records))
     finally:
@@ -124,3 +146,32 @@ def test_runtime_falls_back_to_record_by_record_and_sends_the_dead_letter() -> N
     sent, _ = run_runtime(sink, [raw(0, "a"), raw(1, "b", text="CRASH"), raw(2, "c")])
     assert sink.written == ["a", "c"]
     assert [(d.record.offset, d.error.reason) for d in sent] == [(1, "processing_error")]
+
+
+def test_a_crash_is_dead_lettered_with_the_stage_that_crashed() -> None:
+    outcome = processor(Sink()).process_isolated([raw(0, "a", text="DEDUP-BUG"), raw(1, "b")])
+    [dead] = outcome.dead_letters
+    assert (dead.record.offset, dead.error.stage, dead.error.reason) == (
+        0,
+        "dedup",
+        "processing_error",
+    )
+    assert [r.source_id for r in outcome.indexed] == ["b"]
+
+
+def test_a_record_over_its_budget_is_dead_lettered_and_the_batch_goes_on() -> None:
+    sink = Sink()
+    records = [raw(0, "a"), raw(1, "b", text="SLOW report"), raw(2, "c")]
+    started = time.monotonic()
+    sent, runtime = run_runtime(sink, records, budget_s=0.3)
+    elapsed = time.monotonic() - started
+    assert sink.written == ["a", "c"]
+    [dead] = sent
+    assert (dead.record.offset, dead.error.stage, dead.error.reason) == (
+        1,
+        "enrich",
+        "processing_timeout",
+    )
+    # once for the batch, once alone: far less than the stand-in would hold the thread
+    assert elapsed < SLOW_S / 4
+    assert runtime.agent("public-reports").processed == 3

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 
 import pytest
 from elasticsearch import Elasticsearch
 
+from pipeline.index.mapping import MAPPING_VERSION
 from tests.worker.support import Deployment, wait_for
 from tests.worker.test_faults import TOPIC, assert_exactly_once, indexed, records
 
@@ -26,18 +25,12 @@ def test_reindex_from_kafka_rebuilds_an_identical_index(
     worker.stop()
     before = es.search(index=alias, query={"term": {"source_id": f"{run}-7"}})["hits"]["hits"][0]
 
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "reindex", "--from", "kafka"],
-        env=deployment.env(port=0),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = deployment.reindex_from_kafka()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert list(es.indices.get_alias(name=alias)) == [f"{alias}-v2"]
+    target = f"{alias}-v{MAPPING_VERSION + 1}"  # the next generation after the live one
+    assert list(es.indices.get_alias(name=alias)) == [target]
     assert_exactly_once(es, alias, run, 120)
     after = es.search(index=alias, query={"term": {"source_id": f"{run}-7"}})["hits"]["hits"][0]
-    assert after["_index"] == f"{alias}-v2"
+    assert after["_index"] == target
     for field in ("text", "entities", "cluster_id", "duplicate", "region", "entity_mentions"):
         assert after["_source"].get(field) == before["_source"].get(field), field

@@ -10,6 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
+from pipeline.clients import kafka_config
 from tests.worker.support import Deployment, wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ def report(record_id: str, text: str, **extra: object) -> bytes:
 def read_dlq(deployment: Deployment, expected: int, timeout_s: float = 60) -> list[dict[str, str]]:
     consumer = KafkaConsumer(
         deployment.dlq,
-        bootstrap_servers=deployment.settings.kafka_servers,
+        **kafka_config(deployment.settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=2000,

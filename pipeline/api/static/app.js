@@ -34,7 +34,7 @@ function justificationFits() {
 async function call(method, path, params, body) {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of params || []) url.searchParams.append(name, value);
-  const headers = { "X-API-Key": state.key, Accept: "application/json" };
+  const headers = { "X-API-Key": state.key, "X-Audit-Channel": "web", Accept: "application/json" };
   if (justificationFits()) headers["X-Justification"] = state.why;
   else if (body) body.justification = state.why;
   else url.searchParams.set("justification", state.why);
@@ -205,6 +205,16 @@ async function openReport(id) {
     if (report.restricted && Object.keys(report.restricted).length) {
       parts.push(el("h3", {}, "Restricted details"),
         el("pre", { class: "restricted" }, JSON.stringify(report.restricted, null, 2)));
+    }
+    // Only the restricted role gets these: the narrative as written and what was masked in it.
+    if (report.restricted_text) {
+      parts.push(el("h3", {}, "Narrative as written (restricted)"),
+        el("pre", { class: "text restricted", id: "report-restricted-text" }, report.restricted_text));
+    }
+    if (report.restricted_entities && Object.keys(report.restricted_entities).length) {
+      const masked = Object.entries(report.restricted_entities)
+        .map(([kind, values]) => `${kind}: ${values.join(", ")}`).join("\n");
+      parts.push(el("pre", { class: "restricted", id: "report-restricted-entities" }, masked));
     }
     parts.push(listSection("Same cluster", view.cluster), listSection("Linked reports", view.linked));
     detailPanel(...parts);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -11,7 +12,7 @@ from pipeline.enrich.dedup import state
 from pipeline.enrich.dedup.keys import DedupParams, ReportKeys, report_keys
 from pipeline.enrich.dedup.ledger import Ledger
 from pipeline.enrich.mentions import Enrichment
-from pipeline.errors import SinkBackpressure, map_es_errors
+from pipeline.errors import SinkBackpressure, Unavailability, map_es_errors
 from pipeline.ingest.report import Report
 from pipeline.settings import Settings
 
@@ -21,8 +22,8 @@ class Deduplicator:
 
     Decisions are made under the state's lease lock, so two workers never decide at the
     same moment: the outcome is that of one worker taking the batches in lock order. A
-    batch costs five round trips (lock, one mget, one mget of signatures, one bulk,
-    unlock), whatever its size, and the lock is held only for those.
+    batch costs six round trips (lock, one mget, one mget of signatures, a bulk of claims,
+    a bulk of answers, unlock), whatever its size, and the lock is held only for those.
     """
 
     def __init__(self, es: Elasticsearch, settings: Settings) -> None:
@@ -62,16 +63,26 @@ class Deduplicator:
         ):
             ledger = self._load(batch)
             answers = [ledger.assign(keys) for keys in batch]
-            docs = {key: state.claim_doc(claim) for key, claim in ledger.new_claims.items()}
-            docs |= {f"r:{rid}": state.report_doc(a) for rid, a in ledger.new_reports.items()}
-            if lease.expired():
-                # Another worker may have broken the lock and decided on stale state.
-                raise SinkBackpressure("dedup lease expired before writing; retry the batch")
-            conflicts = state.create_all(self.es, self.index, docs)
-            if any(doc_id.startswith("r:") for doc_id in conflicts):
+            claims = {key: state.claim_doc(claim) for key, claim in ledger.new_claims.items()}
+            stored = {f"r:{rid}": state.report_doc(a) for rid, a in ledger.new_reports.items()}
+            # Claims first, answers only once every claim is stored: an answer found later
+            # always has its claims, and a report redelivered after a write that stopped in
+            # between finds its own claims, which the ledger reads as its earlier decision.
+            self._write(lease, claims)
+            if self._write(lease, stored):
                 # Someone answered for these reports first: theirs is the answer.
                 return self._stored(batch, answers)
         return answers
+
+    def _write(self, lease: state.Lease, docs: dict[str, dict[str, Any]]) -> set[str]:
+        """Create `docs` while the lease holds; the ids that existed already."""
+        if lease.expired():
+            # Another worker may have broken the lock and decided on stale state.
+            raise SinkBackpressure(
+                "dedup lease expired before writing; retry the batch",
+                reason=Unavailability.LOCK_BUSY,
+            )
+        return state.create_all(self.es, self.index, docs)
 
     def _load(self, batch: Sequence[ReportKeys]) -> Ledger:
         """A ledger holding the batch's reports, their keys' claims and the claimers' signatures."""

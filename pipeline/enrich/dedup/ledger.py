@@ -75,15 +75,29 @@ class Ledger:
                 best = (-score, claim.cluster)
         return None if best is None else best[1]
 
+    def claimed_by_itself(self, keys: ReportKeys) -> str | None:
+        """The cluster of a claim this report made, when its answer was never stored.
+
+        Claims are written before answers, so a write interrupted between the two leaves a
+        redelivered report facing its own claims; they hold the decision it made then.
+        """
+        for key in keys.claims():
+            claim = self.claims.get(key)
+            if claim is not None and claim.report == keys.report:
+                return claim.cluster
+        return None
+
     def assign(self, keys: ReportKeys) -> ClusterAssignment:
-        """Decide one report, record its answer and claim its free keys for its cluster."""
+        """Decide one report, record its answer and claim its free keys for its cluster.
+
+        A cluster is named after the report that opened it, and that report is never a
+        duplicate, whichever way (own claims, a joiner's claims) its cluster is found again.
+        """
         known = self.reports.get(keys.report)
         if known is not None:
             return known.assignment
-        cluster = self.match(keys)
-        assignment = ClusterAssignment(
-            cluster_id=keys.report if cluster is None else cluster, duplicate=cluster is not None
-        )
+        cluster = self.claimed_by_itself(keys) or self.match(keys) or keys.report
+        assignment = ClusterAssignment(cluster_id=cluster, duplicate=cluster != keys.report)
         for key in keys.claims():
             if key not in self.claims:
                 claim = Claim(cluster=assignment.cluster_id, report=keys.report)

@@ -23,7 +23,13 @@ from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoun
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.dedup import minhash
 from pipeline.enrich.dedup.ledger import Assigned, Claim
-from pipeline.errors import SinkBackpressure
+from pipeline.errors import (
+    SearchUnavailable,
+    SinkBackpressure,
+    Unavailability,
+    es_failure_reason,
+    unavailable,
+)
 
 LOCK_ID = "lock"
 _MGET_CHUNK = 2000
@@ -66,15 +72,29 @@ def ensure_state(es: Elasticsearch, index: str) -> None:
 
 
 def fetch(es: Elasticsearch, index: str, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
-    """`_source` of every existing document among `ids` (realtime: sees unrefreshed writes)."""
+    """`_source` of every existing document among `ids` (realtime: sees unrefreshed writes).
+
+    A document the node could not read (closed index, unavailable shard) raises
+    `SearchUnavailable`: read as "not found" it would open a second cluster for a story.
+    """
     wanted = sorted(set(ids))
     found: dict[str, Mapping[str, Any]] = {}
     for start in range(0, len(wanted), _MGET_CHUNK):
         response = es.mget(index=index, ids=wanted[start : start + _MGET_CHUNK], realtime=True)
         for doc in response["docs"]:
+            if "error" in doc:
+                raise _failure(f"dedup state read of {index}", None, doc["error"])
             if doc.get("found"):
                 found[doc["_id"]] = doc["_source"]
     return found
+
+
+def _failure(action: str, status: int | None, error: Any) -> SearchUnavailable:
+    """The `SearchUnavailable` for one failed item of a state read or write."""
+    error_type = error.get("type") if isinstance(error, dict) else None
+    message = error.get("reason") if isinstance(error, dict) else None
+    reason = es_failure_reason(status, error_type, message)
+    return unavailable(f"{action}: {status or 'item'} {error_type or reason}", reason)
 
 
 def claim_doc(claim: Claim) -> dict[str, Any]:
@@ -105,7 +125,8 @@ def create_all(es: Elasticsearch, index: str, docs: Mapping[str, Mapping[str, An
     """Create every document that does not exist yet; return the ids that already existed.
 
     Create-only writes never overwrite a claim or an answer, so even two writers that both
-    believe they hold the lease cannot change what someone else decided.
+    believe they hold the lease cannot change what someone else decided. Any item failure
+    other than that 409 raises `SearchUnavailable`: the state is not what the batch decided.
     """
     conflicts: set[str] = set()
     items = list(docs.items())
@@ -120,10 +141,9 @@ def create_all(es: Elasticsearch, index: str, docs: Mapping[str, Mapping[str, An
             result = item["create"]
             if result["status"] == 409:
                 conflicts.add(result["_id"])
-            elif result["status"] == 429:
-                raise SinkBackpressure("dedup state write rejected (429)")
             elif result["status"] >= 300:
-                raise RuntimeError(f"dedup state write failed: {result.get('error')}")
+                error = result.get("error")
+                raise _failure(f"dedup state write to {index}", result["status"], error)
     return conflicts
 
 
@@ -160,7 +180,11 @@ def locked(es: Elasticsearch, index: str, ttl_s: float, wait_s: float) -> Iterat
         except ConflictError:
             _break_if_expired(es, index)
         if time.monotonic() >= give_up:
-            raise SinkBackpressure(f"dedup lock on {index} busy for {wait_s}s", retry_after=1.0)
+            raise SinkBackpressure(
+                f"dedup lock on {index} busy for {wait_s}s",
+                retry_after=1.0,
+                reason=Unavailability.LOCK_BUSY,
+            )
         time.sleep(pause * (1 + random.random()))
         pause = min(pause * 2, 0.05)
     try:

@@ -66,13 +66,18 @@ def extract_email(text: str) -> list[Mention]:
 
 def _trim(url: str) -> str:
     """Drop punctuation that ends the sentence rather than the URL; keep balanced brackets."""
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last == ")" and url.count("(") < url.count(")")):
-            url = url[:-1]
+    # Counted once and moved by index: recounting and slicing per character dropped made
+    # a URL followed by thousands of dots or brackets quadratic.
+    end, opened, closed = len(url), url.count("("), url.count(")")
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last == ")" and opened < closed:
+            end, closed = end - 1, closed - 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def canonical_url(raw: str) -> str | None:

@@ -139,3 +139,18 @@ def test_a_report_near_two_clusters_joins_the_most_similar(
 def test_params_reject_more_band_rows_than_permutations() -> None:
     with pytest.raises(ValueError, match="exceeds num_perm"):
         DedupParams(num_perm=32, bands=16, rows=4)
+
+
+def test_a_report_whose_answer_was_lost_is_not_its_own_duplicate(make_report: MakeReport) -> None:
+    # The state a write stopped between claims and answers leaves: every claim, no answer.
+    opener = report_keys(make_report(VAN, "o-1"), PARAMS)
+    joiner = report_keys(make_report("Hello, " + VAN, "o-2"), PARAMS)
+    before = Ledger(PARAMS.threshold)
+    answers = [before.assign(keys) for keys in (opener, joiner)]
+    for only_the_joiners in (False, True):
+        after = Ledger(PARAMS.threshold)
+        for key, claim in before.new_claims.items():
+            if not only_the_joiners or claim.report == joiner.report:
+                after.load_claim(key, claim)
+        assert [after.assign(keys) for keys in (opener, joiner)] == answers
+        assert [a.duplicate for a in answers] == [False, True]

@@ -6,18 +6,19 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch_client
 from pipeline.enrich.clusters import ClusterAssignment
-from pipeline.enrich.dedup import Deduplicator
+from pipeline.enrich.dedup import Deduplicator, state
 from pipeline.enrich.dedup.evaluate import DEFAULT_LABELS, in_memory, load_labelled, score
 from pipeline.enrich.dedup.keys import DedupParams
 from pipeline.enrich.dedup.state import LOCK_ID, state_index
 from pipeline.enrich.mentions import Enrichment
-from pipeline.errors import SinkBackpressure
+from pipeline.errors import SearchRefused, SearchUnavailable, SinkBackpressure
 from pipeline.ingest.report import Report
 from pipeline.settings import Settings
 
@@ -156,6 +157,76 @@ def test_an_expired_lock_is_broken_and_a_live_one_waited_for(
     es.create(index=index, id=LOCK_ID, document=live)
     with pytest.raises(SinkBackpressure):
         assign(patient, [make_report(STORIES[0].format(n=2))])
+
+
+def test_a_write_stopped_between_claims_and_answers_leaves_the_opener_first(
+    dedup_settings: Settings,
+    deduplicator: Deduplicator,
+    make_report: MakeReport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = story("interrupted")
+    batch = [
+        make_report(text, "k-open"),
+        make_report("Hello, " + text, "k-near"),
+        make_report(text, "k-same"),
+        make_report(story("unrelated"), "k-other"),
+    ]
+    create_all = state.create_all
+
+    def killed_after_the_claims(es: Elasticsearch, index: str, docs: dict[str, Any]) -> None:
+        # what a worker killed between the claim write and the answer write leaves behind
+        create_all(es, index, {k: v for k, v in docs.items() if not k.startswith("r:")})
+        raise SinkBackpressure("killed after the claim write")
+
+    monkeypatch.setattr(state, "create_all", killed_after_the_claims)
+    with pytest.raises(SinkBackpressure):
+        assign(deduplicator, batch)
+    monkeypatch.setattr(state, "create_all", create_all)
+
+    # redelivered to a restarted worker, then once more: the answers it gets are stored
+    restarted = Deduplicator(elasticsearch_client(dedup_settings), dedup_settings)
+    answers = assign(restarted, batch)
+    assert assign(restarted, batch) == answers
+    opener, near, same, other = answers
+    assert opener.duplicate is False, "the report that opened the cluster is its own duplicate"
+    assert near == same == ClusterAssignment(opener.cluster_id, duplicate=True)
+    assert other.duplicate is False and other.cluster_id != opener.cluster_id
+    # exactly one `duplicate: false` per cluster
+    openers: dict[str, int] = {}
+    for answer in answers:
+        openers[answer.cluster_id] = openers.get(answer.cluster_id, 0) + (not answer.duplicate)
+    assert openers == {opener.cluster_id: 1, other.cluster_id: 1}
+
+
+def test_state_reads_that_fail_are_not_read_as_not_found(
+    es: Elasticsearch, deduplicator: Deduplicator, make_report: MakeReport
+) -> None:
+    first = make_report(story("read"))
+    assign(deduplicator, [first])
+    es.indices.close(index=deduplicator.index)
+    try:
+        with pytest.raises(SearchUnavailable) as caught:
+            state.fetch(es, deduplicator.index, ["lock", "r:anything"])
+        assert caught.value.reason == "index_unavailable"
+    finally:
+        es.indices.open(index=deduplicator.index, wait_for_active_shards="all")
+    assert assign(deduplicator, [first])[0].duplicate is False
+
+
+def test_a_write_block_on_the_state_is_backpressure_not_a_crash(
+    es: Elasticsearch, deduplicator: Deduplicator, make_report: MakeReport
+) -> None:
+    es.indices.put_settings(index=deduplicator.index, settings={"index.blocks.write": True})
+    try:
+        with pytest.raises(SearchRefused) as caught:
+            state.create_all(es, deduplicator.index, {"fp:x": {"c": "a", "r": "a"}})
+        assert caught.value.reason == "blocked"
+        with pytest.raises(SearchRefused) as caught:
+            assign(deduplicator, [make_report(story("blocked"))])
+        assert caught.value.reason == "blocked"
+    finally:
+        es.indices.put_settings(index=deduplicator.index, settings={"index.blocks.write": None})
 
 
 def test_labelled_set_clusters_the_same_through_elasticsearch(

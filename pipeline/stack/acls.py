@@ -1,0 +1,126 @@
+"""Kafka users and ACLs of the local stack: what each identity may do on one deployment's topics.
+
+Kafka ACLs match names literally or by leading prefix, so they are granted per deployment
+(topic prefix and consumer group): by `stack up` for the configured one and by
+`topics ensure` for any other. `ct-admin` is a super user and needs none; `ct-api` gets none
+at all (the API does not use Kafka).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pipeline.clients import new_kafka_client
+from pipeline.errors import StackError
+from pipeline.ingest.sources import dlq_topic, intake_topics
+from pipeline.settings import Settings
+from pipeline.stack import credentials, kafka
+
+log = logging.getLogger(__name__)
+
+# (identity, resource type, name, prefixed?, operations)
+Grant = tuple[str, str, str, bool, tuple[str, ...]]
+
+
+def grants(settings: Settings) -> list[Grant]:
+    """Every ACL of one deployment, as plain data."""
+    prefix, group = settings.topic_prefix, settings.consumer_group
+    intake = list(intake_topics(prefix))
+    dlq = dlq_topic(prefix)
+    rows: list[Grant] = []
+    for topic in intake:
+        rows.append(("worker", "TOPIC", topic, False, ("READ", "DESCRIBE")))
+        # operators publish, replay dead letters to their origin, and read lag timestamps
+        rows.append(("operator", "TOPIC", topic, False, ("READ", "WRITE", "DESCRIBE")))
+    rows += [
+        ("worker", "TOPIC", dlq, False, ("WRITE", "DESCRIBE")),
+        # its own group, and the `<group>-reindex-<index>` groups of `reindex --from kafka`
+        ("worker", "GROUP", group, True, ("READ", "DESCRIBE")),
+        # faust's own topics (`<app id>-__assignor-__leader`, table changelogs)
+        ("worker", "TOPIC", f"{group}-", True, ("READ", "WRITE", "CREATE", "DESCRIBE")),
+        ("operator", "TOPIC", dlq, False, ("READ", "DESCRIBE")),
+        ("operator", "GROUP", "*", False, ("DESCRIBE",)),
+    ]
+    return rows
+
+
+def _acls(settings: Settings, secrets: credentials.StackCredentials) -> list[Any]:
+    from kafka.admin import (
+        ACL,
+        ACLOperation,
+        ACLPermissionType,
+        ACLResourcePatternType,
+        ResourcePattern,
+        ResourceType,
+    )
+
+    acls = []
+    for identity, kind, name, prefixed, operations in grants(settings):
+        pattern = ResourcePattern(
+            ResourceType[kind],
+            name,
+            ACLResourcePatternType.PREFIXED if prefixed else ACLResourcePatternType.LITERAL,
+        )
+        principal = f"User:{secrets.username(identity)}"
+        acls += [
+            ACL(principal, "*", ACLOperation[op], ACLPermissionType.ALLOW, pattern)
+            for op in operations
+        ]
+    return acls
+
+
+@contextmanager
+def _admin(settings: Settings) -> Iterator[Any]:
+    from kafka import KafkaAdminClient
+
+    client = new_kafka_client(
+        KafkaAdminClient,
+        bootstrap_servers=f"127.0.0.1:{settings.stack_kafka_port}",
+        client_id="ct-pipeline-stack-security",
+        request_timeout_ms=10_000,
+        **kafka.admin_config(settings),
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def ensure_users(settings: Settings, secrets: credentials.StackCredentials) -> None:
+    """Create (or reset to the stored password) every identity's SCRAM credential."""
+    from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+
+    upserts = [
+        UserScramCredentialUpsertion(
+            secrets.username(identity), ScramMechanism.SCRAM_SHA_512, secrets.password(identity)
+        )
+        for identity in credentials.IDENTITIES
+    ]
+    with _admin(settings) as admin:
+        failed = {u: e for u, e in admin.alter_user_scram_credentials(upserts).items() if e}
+    if failed:
+        raise StackError(f"creating Kafka SCRAM users failed: {failed}")
+
+
+def grant(settings: Settings) -> bool:
+    """Grant one deployment's ACLs on the local broker; False (nothing to do) without security.
+
+    Idempotent: Kafka keeps one copy of an ACL created twice.
+    """
+    if settings.kafka_bootstrap_servers:
+        return False  # a configured cluster: its owners manage its ACLs
+    secrets = credentials.load(settings.state_dir)
+    if secrets is None:
+        return False
+    with _admin(settings) as admin:
+        result = admin.create_acls(_acls(settings, secrets))
+    failed = result.get("failed") or []
+    if failed:
+        raise StackError(f"granting Kafka ACLs failed: {failed}")
+    log.info(
+        "granted Kafka ACLs for prefix %r, group %r", settings.topic_prefix, settings.consumer_group
+    )
+    return True
