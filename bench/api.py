@@ -4,7 +4,7 @@ Bulk-loads N synthetic reports into a fresh alias (`bench-api-<random>` unless -
 the API with uvicorn on loopback, and times each query through the API (HTTP, auth, audit
 write, response model) and the same request body sent straight to Elasticsearch.
 
-    .venv/bin/python bench/api.py --n 100000 --rounds 50
+    .venv/bin/python -m bench.api --n 100000 --rounds 50
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import json
 import random
 import secrets
-import socket
 import statistics
 import threading
 import time
@@ -34,6 +33,7 @@ from pipeline.enrich.mentions import EntityType
 from pipeline.index.document import doc_id
 from pipeline.index.mapping import ensure_index
 from pipeline.settings import Settings, get_settings
+from tests.harness import free_port
 
 REGIONS = [
     "London",
@@ -112,12 +112,6 @@ def load(es: Elasticsearch, settings: Settings, n: int) -> None:
     es.indices.put_settings(index=index, settings={"index.refresh_interval": "1s"})
     es.indices.refresh(index=index)
     es.indices.forcemerge(index=index, max_num_segments=1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.clients import identity_env, kafka_config
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
+from tests.harness import free_port
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -41,13 +41,6 @@ def progress(message: str) -> None:
 def unique_name(prefix: str) -> str:
     """`prefix-<8 hex>`: lowercase, valid as topic prefix, group id and index name."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -1,6 +1,6 @@
 """Dedup cost per report with small and large state already in Elasticsearch, side by side.
 
-    .venv/bin/python bench/dedup.py --sizes 10000,1000000 --batches 20 --batch-size 200
+    .venv/bin/python -m bench.dedup --sizes 10000,1000000 --batches 20 --batch-size 200
 
 Synthetic state is bulk-loaded directly, with the same key scheme the deduplicator writes
 (claims for the exact fingerprint and every LSH band, one answer document per report), so

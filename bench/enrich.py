@@ -1,6 +1,6 @@
 """Throughput of the enrich stage against spaCy NER alone, on ~150-word generated reports.
 
-Run: .venv/bin/python bench/enrich.py [--reports 400] [--rounds 3] [--batch 64]
+Run: .venv/bin/python -m bench.enrich [--reports 400] [--rounds 3] [--batch 64]
 
 Both measurements use the same loaded `nlp` object in one process (so "per core"): NER
 alone is `nlp.pipe` over the texts; the whole stage is `Enricher.enrich` over Report

@@ -1,6 +1,6 @@
 """BulkSink against a plain `elasticsearch.helpers.bulk` of the same documents, same node, same run.
 
-    .venv/bin/python bench/sink.py --docs 10000 --rounds 3
+    .venv/bin/python -m bench.sink --docs 10000 --rounds 3
 
 Both write the same pre-built documents (built once with `build_document`, ~1.7 KB each)
 with the same external versions (`version_type=external_gte`) and 500 actions per request,

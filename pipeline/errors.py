@@ -10,8 +10,14 @@
     │   │                            fault, so the batch pauses and is retried (`reason` says why)
     │   ├── SinkBackpressure         429, unreachable, timed out, dedup lock busy: transient
     │   ├── SearchRefused            401/403 or a write block: an operator must act (auth, blocked)
-    │   └── SearchRequestRejected    a whole request refused with 4xx (bad_request)
-    └── AccessDenied                 an API caller lacks the role for what was asked
+    │   ├── SearchRequestRejected    a whole request refused with 4xx (bad_request)
+    │   └── AuditUnavailableError    (api/audit) no audit record could be written: no results
+    ├── AccessDenied                 an API caller's role lacks the right asked for: 403
+    ├── RequestRejected              an API request that cannot be served as asked: 400
+    │   ├── BadCursorError           (api/queries) a cursor this API did not issue, or for
+    │   │                            another search
+    │   └── QueryRejectedError       (api/service) Elasticsearch refused the query as malformed
+    └── ApiCallError                 (api/client) the CLI's call to the search API failed
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these
 types `from exc` by `map_kafka_errors()` / `map_es_errors()` so callers handle one tree.
@@ -115,6 +121,10 @@ class SearchRequestRejected(SearchUnavailable):
 
 class AccessDenied(PipelineError):
     """The caller's role does not allow the request."""
+
+
+class RequestRejected(PipelineError):
+    """An API request cannot be served as asked; the message says why, never quoting input."""
 
 
 @contextmanager

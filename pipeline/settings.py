@@ -369,12 +369,6 @@ class Settings(BaseSettings):
         validation_alias=_env("PIPELINE_HEALTH_TIMEOUT_S"),
         description="Timeout of the Elasticsearch and Kafka readiness checks.",
     )
-    heartbeat_max_age_s: float = Field(
-        60.0,
-        gt=0,
-        validation_alias=_env("PIPELINE_HEARTBEAT_MAX_AGE_S"),
-        description="A component whose last heartbeat is older than this makes /readyz fail.",
-    )
 
     @property
     def uses_local_stack(self) -> bool:

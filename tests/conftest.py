@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ from pipeline.clients import elasticsearch_client
 from pipeline.clients import kafka_config as build_kafka_config
 from pipeline.ops.health import elasticsearch_check, kafka_check
 from pipeline.settings import Settings
+from tests.harness import free_port
 
 STACK_WAIT_S = 180.0
 
@@ -73,13 +73,6 @@ def _docker_reachable() -> bool:
             gc.collect()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _containers(base: Settings) -> Iterator[Settings]:
     from testcontainers.core.container import DockerContainer
@@ -93,7 +86,7 @@ def _containers(base: Settings) -> Iterator[Settings]:
     )
 
     # The broker must advertise the host port clients use, so that port is fixed up front.
-    port = _free_port()
+    port = free_port()
     kafka = DockerContainer(kafka_image(base)).with_bind_ports(9092, port)
     for key, value in kafka_container_env(
         [Listener("EXTERNAL", 9092, f"localhost:{port}")]

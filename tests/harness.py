@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+from contextlib import ExitStack
+
 from pipeline.clients import identity_env
 from pipeline.settings import Settings
 
-__all__ = ["stack_env"]
+__all__ = ["free_port", "free_ports", "stack_env"]
 
 
 def stack_env(settings: Settings, identity: str = "admin") -> dict[str, str]:
@@ -14,3 +17,18 @@ def stack_env(settings: Settings, identity: str = "admin") -> dict[str, str]:
     env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_servers, "ELASTICSEARCH_URL": settings.es_url}
     env.update(identity_env(settings, identity))
     return env
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback TCP ports nothing listens on right now (bound together to
+    pick them, then released)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    return free_ports(1)[0]

@@ -7,7 +7,6 @@ The shared session stack is never touched: this one has its own ports and state 
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,17 +14,7 @@ from pathlib import Path
 
 from pipeline.settings import Settings
 from pipeline.stack import control, elasticsearch, kafka, process
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+from tests.harness import free_ports
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import yaml
 from pydantic import AliasChoices
 
 from pipeline.settings import Settings
+from pipeline.stack import acls
 from pipeline.stack.containers import (
     Listener,
     compose_kafka_users,
@@ -18,8 +20,10 @@ from pipeline.stack.containers import (
     elasticsearch_image,
     kafka_container_env,
     kafka_image,
+    password_variable,
     write_compose_secrets,
 )
+from pipeline.stack.credentials import IDENTITIES
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 
@@ -56,9 +60,10 @@ def services() -> dict[str, Any]:
 
 
 def test_services_and_health_checks(services: dict[str, Any]) -> None:
-    assert set(services) == {"kafka", "elasticsearch", "worker", "api"}
+    assert set(services) == {"kafka", "elasticsearch", "setup", "worker", "api"}
     for name, service in services.items():
-        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+        if name != "setup":  # a one-shot: it exits, compose waits for its exit code
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
 
 
 def test_images_match_the_local_stack_versions(services: dict[str, Any]) -> None:
@@ -67,6 +72,8 @@ def test_images_match_the_local_stack_versions(services: dict[str, Any]) -> None
     assert services["elasticsearch"]["image"] == elasticsearch_image(defaults)
     assert services["elasticsearch"]["image"].endswith(":8.19.7")
     assert services["worker"]["build"] == services["api"]["build"] == "."
+    assert services["setup"]["build"] == "."
+    assert services["setup"]["image"] == services["worker"]["image"] == "ct-intake-pipeline:local"
     assert services["worker"]["command"] == ["worker"]
     assert services["api"]["command"] == ["api"]
 
@@ -99,10 +106,50 @@ def test_security_is_on_in_compose(services: dict[str, Any]) -> None:
     assert api["ELASTICSEARCH_USERNAME"] == "ct-api-restricted"
     assert "KAFKA_SASL_USERNAME" not in api  # the API does not use Kafka
     # no literal secret anywhere: every password is an interpolation that fails when unset
-    for name in ("worker", "api"):
+    for name in ("setup", "worker", "api"):
         for key, value in services[name]["environment"].items():
             if "PASSWORD" in key:
                 assert str(value).startswith("${CT_") and ":?" in str(value), key
+
+
+def test_kafka_grants_nothing_without_an_acl_and_setup_grants_the_acls(
+    services: dict[str, Any],
+) -> None:
+    kafka = services["kafka"]["environment"]
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"] == (
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert kafka["KAFKA_SUPER_USERS"] == "User:ct-admin"  # the only one
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    setup = services["setup"]
+    assert setup["command"] == ["topics", "ensure", "--grant-acls"]
+    assert setup["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    assert setup.get("restart") == "no"
+    env = setup["environment"]
+    assert env["KAFKA_SASL_USERNAME"] == "ct-admin"
+    assert env["KAFKA_SASL_PASSWORD"] == compose_password("admin")
+    assert env["KAFKA_SASL_MECHANISM"] == "PLAIN"
+    assert unknown_setting_names(env) == set()
+    # the worker needs its ACLs before its first request
+    assert services["worker"]["depends_on"]["setup"] == {
+        "condition": "service_completed_successfully"
+    }
+    # the deployment setup grants for must be the worker's own
+    for name in ("PIPELINE_TOPIC_PREFIX", "PIPELINE_CONSUMER_GROUP"):
+        assert env.get(name) == services["worker"]["environment"].get(name), name
+
+
+def test_every_kafka_identity_with_acls_has_a_compose_login(services: dict[str, Any]) -> None:
+    jaas = services["kafka"]["environment"]["KAFKA_LISTENER_NAME_EXTERNAL_PLAIN_SASL_JAAS_CONFIG"]
+    with_acls = {identity for identity, *_ in acls.grants(_defaults())}
+    assert with_acls == {"worker", "operator"}
+    for identity in {"admin", *with_acls}:
+        user = IDENTITIES[identity]
+        assert f'user_{user}="{compose_password(identity)}"' in jaas, identity
+    # every password compose reads is one `stack compose-secrets` writes
+    used = set(re.findall(r"\$\{(CT_[A-Z_]+_PASSWORD):\?", COMPOSE.read_text()))
+    assert used == {password_variable(i) for i in ("admin", "worker", "operator", "api-restricted")}
+    assert used <= {password_variable(i) for i in IDENTITIES}
 
 
 def test_compose_secrets_are_made_once_and_kept_private(tmp_path: Path) -> None:

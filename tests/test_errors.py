@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import elastic_transport
 import elasticsearch
 import pytest
@@ -63,3 +65,38 @@ def test_an_unreachable_node_is_backpressure() -> None:
     with pytest.raises(SinkBackpressure) as caught, map_es_errors("bulk"):
         raise elastic_transport.ConnectionError("refused")
     assert caught.value.reason == "unreachable"
+
+
+def _project_exceptions() -> list[type[BaseException]]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import pipeline
+
+    found = []
+    for info in pkgutil.walk_packages(pipeline.__path__, "pipeline."):
+        if info.name.endswith("__main__"):
+            continue  # runs the command line on import
+        module = importlib.import_module(info.name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, BaseException) and value.__module__ == info.name:
+                found.append(value)
+    return found
+
+
+def test_every_error_the_project_defines_is_in_the_tree_and_under_the_root() -> None:
+    from pipeline import errors
+    from pipeline.worker.budget import ProcessingTimeout
+
+    tree = errors.__doc__ or ""
+    found = _project_exceptions()
+    assert len(found) > 10
+    for error in found:
+        if error is ProcessingTimeout:
+            continue  # a BaseException on purpose: raised asynchronously, never swallowed
+        if error.__name__.startswith("_"):
+            continue  # private to one module, never leaves it
+        assert issubclass(error, errors.PipelineError), error
+        named = re.search(rf"(^|[─ ]){error.__name__}( |$)", tree, re.MULTILINE)
+        assert named, f"{error.__name__} is missing from the tree"

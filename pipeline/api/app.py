@@ -18,9 +18,8 @@ import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 
-from pipeline.api import deps, queries
+from pipeline.api import deps
 from pipeline.api.audit import Action, AuditTrail, audit_index
 from pipeline.api.auth import Permission, Principal, load_keys
 from pipeline.api.errors import install_error_handlers
@@ -28,17 +27,17 @@ from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
 from pipeline.api.models import AuditEntry, EntityView, ReportView, SearchPage
 from pipeline.api.ratelimit import RateLimiter
 from pipeline.api.refusals import RefusalLog
+from pipeline.api.request import SearchRequest
 from pipeline.api.service import SearchService
 from pipeline.clients import elasticsearch_client, local_identity_in_use
 from pipeline.enrich.mentions import EntityType
-from pipeline.ingest.sources import Source
 from pipeline.ops.metrics import render
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-__all__ = ["SearchRequest", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -66,71 +65,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # A client may say which of our front ends it is (recorded in the audit trail, nothing more).
 CHANNEL_HEADER = "X-Audit-Channel"
 CHANNELS = frozenset({"api", "cli", "web"})
-
-
-class SearchRequest(BaseModel):
-    """A search as a JSON body (POST /api/search); the same fields as the GET parameters."""
-
-    q: str = Field("", max_length=1000, description="simple_query_string text; any input is safe.")
-    source: list[Source] = Field(default_factory=list, max_length=10)
-    region: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
-    entity: list[Annotated[str, Field(max_length=500)]] = Field(
-        default_factory=list, max_length=20, description="TYPE:VALUE, e.g. phone:+447700900123."
-    )
-    since: datetime | None = None
-    until: datetime | None = None
-    sort: queries.SortOrder = queries.SortOrder.RELEVANCE
-    size: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=2000, description="next_cursor of the last page.")
-    collapse: bool = Field(True, description="One result per cluster, with its `similar` count.")
-    justification: str | None = Field(None, max_length=deps.MAX_JUSTIFICATION)
-
-    def params(
-        self, *, size: int | None = None, collapse: bool | None = None
-    ) -> queries.SearchParams:
-        """The plain search parameters (raises 422 on a bad entity filter or date)."""
-        return queries.SearchParams(
-            q=self.q,
-            sources=tuple(s.value for s in self.source),
-            regions=tuple(self.region),
-            entities=deps.parse_entity_filters(self.entity),
-            since=deps.to_utc(self.since, "since"),
-            until=deps.to_utc(self.until, "until"),
-            sort=self.sort,
-            size=size or self.size,
-            cursor=self.cursor,
-            collapse=self.collapse if collapse is None else collapse,
-            facets=not self.cursor,
-        )
-
-
-def _search_query(
-    *,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    source: Annotated[list[Source] | None, Query(max_length=10)] = None,
-    region: Annotated[list[str] | None, Query(max_length=20)] = None,
-    entity: Annotated[list[str] | None, Query(max_length=20, description="TYPE:VALUE")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    sort: queries.SortOrder = queries.SortOrder.RELEVANCE,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
-    collapse: bool = True,
-    justification: Justification = None,
-) -> SearchRequest:
-    return SearchRequest(
-        q=q,
-        source=source or [],
-        region=[r[:64] for r in region or []],
-        entity=[e[:500] for e in entity or []],
-        since=since,
-        until=until,
-        sort=sort,
-        size=size,
-        cursor=cursor,
-        collapse=collapse,
-        justification=justification,
-    )
 
 
 def _channel(request: Request) -> str:
@@ -213,7 +147,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
     def search_get(
         request: Request,
         principal: Searcher,
-        query: Annotated[SearchRequest, Depends(_search_query)],
+        query: Annotated[SearchRequest, Query()],
     ) -> SearchPage:
         """Search reports: free text, filters, facets, highlights, folded clusters, paging."""
         why = deps.require_justification(
@@ -238,7 +172,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
     def export(
         request: Request,
         principal: Searcher,
-        query: Annotated[SearchRequest, Depends(_search_query)],
+        query: Annotated[SearchRequest, Query()],
         limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 100,
     ) -> Response:
         """Export matching reports as NDJSON, one report per line, uncollapsed (audited)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.api.request import size_range
 from pipeline.ingest.dlq import printable
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
 @click.option("--since", help="From this time: ISO 8601 or relative (24h, 7d).")
 @click.option("--until", help="Up to this time: ISO 8601 or relative.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(*size_range()), default=20, show_default=True)
 @click.option("--cursor", help="Continue from the `more:` cursor of a previous page.")
 @click.option("--no-collapse", is_flag=True, help="List every report, not one per cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")

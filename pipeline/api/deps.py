@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader
 
 from pipeline.api.auth import Permission, Principal, authenticate
 from pipeline.enrich.mentions import EntityType
+from pipeline.errors import AccessDenied
 
 __all__ = [
     "JUSTIFICATION_HEADER",
@@ -56,10 +57,7 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
 
     def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.can(permission):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"the {principal.role.value} role may not {permission.value}",
-            )
+            raise AccessDenied(f"the {principal.role.value} role may not {permission.value}")
         return principal
 
     return dependency

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from pipeline.api.queries import BadCursorError
 from pipeline.api.service import QueryRejectedError
-from pipeline.errors import SearchUnavailable
+from pipeline.errors import AccessDenied, SearchUnavailable
 
 __all__ = ["install_error_handlers"]
 
@@ -34,6 +34,10 @@ async def _rejected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _denied(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
+
+
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     # No result is returned when search or the audit trail is down: nothing is unaudited.
     return JSONResponse(
@@ -49,3 +53,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadCursorError, _bad_cursor)
     app.add_exception_handler(QueryRejectedError, _rejected)
     app.add_exception_handler(SearchUnavailable, _unavailable)
+    app.add_exception_handler(AccessDenied, _denied)

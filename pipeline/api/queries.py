@@ -22,6 +22,7 @@ from pipeline.enrich.exact.postcode import normalise_postcode
 from pipeline.enrich.exact.vehicle import normalise_vehicle
 from pipeline.enrich.exact.web import canonical_url
 from pipeline.enrich.mentions import EntityType
+from pipeline.errors import RequestRejected
 
 __all__ = [
     "HIT_TAGS",
@@ -55,7 +56,7 @@ class SortOrder(StrEnum):
     OLDEST = "oldest"
 
 
-class BadCursorError(ValueError):
+class BadCursorError(RequestRejected, ValueError):
     """A pagination cursor that this API did not issue for this sort order."""
 
 

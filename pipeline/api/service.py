@@ -20,12 +20,12 @@ from pipeline.api.auth import Principal
 from pipeline.api.models import AuditEntry, Bucket, EntityView, Report, ReportView, SearchPage
 from pipeline.enrich import linking
 from pipeline.enrich.mentions import EntityType
-from pipeline.errors import PipelineError, map_es_errors
+from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 
 __all__ = ["QueryRejectedError", "SearchService"]
 
 
-class QueryRejectedError(PipelineError):
+class QueryRejectedError(RequestRejected):
     """Elasticsearch refused a request as malformed (e.g. a tampered cursor)."""
 
 

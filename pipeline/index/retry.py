@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from typing import Literal
 
 from pipeline.errors import Unavailability, es_failure_reason
 
-__all__ = ["Verdict", "backoff_ceiling", "backoff_delay", "classify_item"]
+__all__ = ["Verdict", "classify_item"]
 
 Verdict = Literal["indexed", "stale", "retry", "rejected"]
 
@@ -31,16 +30,3 @@ def classify_item(status: int, error_type: str | None, message: str | None = Non
     ):
         return "rejected"
     return "retry"
-
-
-def backoff_ceiling(attempt: int, *, base: float, cap: float) -> float:
-    """The upper bound of the wait before retry number `attempt` (1-based): base·2^(n-1), capped."""
-    # the exponent is bounded so a huge attempt count cannot overflow a float
-    return float(min(cap, base * 2 ** min(max(attempt - 1, 0), 62)))
-
-
-def backoff_delay(
-    attempt: int, *, base: float, cap: float, rng: random.Random | None = None
-) -> float:
-    """Full jitter: uniform in [0, ceiling], so retrying writers spread out instead of herding."""
-    return (rng or random).uniform(0.0, backoff_ceiling(attempt, base=base, cap=cap))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import orjson
 
+from pipeline.backoff import backoff_ceiling, backoff_delay
 from pipeline.errors import (
     SearchUnavailable,
     SinkBackpressure,
@@ -18,7 +19,7 @@ from pipeline.errors import (
     es_failure_reason,
     map_es_errors,
 )
-from pipeline.index.retry import backoff_ceiling, backoff_delay, classify_item
+from pipeline.index.retry import classify_item
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch

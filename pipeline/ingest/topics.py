@@ -129,11 +129,13 @@ def ensure_topics(
     partitions: int | None = None,
     dlq_partitions: int | None = None,
     retention_ms: int | None = None,
+    grant_acls: bool = False,
 ) -> list[TopicOutcome]:
     """Create the intake and dead-letter topics that are missing; never alters existing ones.
 
     Safe to call from every worker at start: a topic created concurrently counts as present.
-    On the local stack with security on, also grants this deployment's ACLs (as ct-admin).
+    On the local stack with security on, also grants this deployment's ACLs (as ct-admin);
+    on a configured cluster only with `grant_acls`, as the settings' own (super) user.
     """
     wanted = wanted_topics(
         settings, partitions=partitions, dlq_partitions=dlq_partitions, retention_ms=retention_ms
@@ -157,7 +159,7 @@ def ensure_topics(
             admin.close()
     from pipeline.stack.acls import grant
 
-    grant(settings)
+    grant(settings, configured=grant_acls)
     order = {spec.name: n for n, spec in enumerate(wanted)}
     return sorted(outcomes, key=lambda outcome: order[outcome.name])
 
@@ -204,7 +206,16 @@ def topics() -> None:
     help="Retention of intake topics in ms, -1 for ever "
     "[default: PIPELINE_INTAKE_RETENTION_MS, 30 days].",
 )
-def ensure(partitions: int | None, dlq_partitions: int | None, retention_ms: int | None) -> None:
+@click.option(
+    "--grant-acls",
+    is_flag=True,
+    help="On a configured cluster, also grant this deployment's ACLs to ct-worker and "
+    "ct-operator, logged in as KAFKA_SASL_USERNAME (a super user). The local stack gets "
+    "them anyway.",
+)
+def ensure(
+    partitions: int | None, dlq_partitions: int | None, retention_ms: int | None, grant_acls: bool
+) -> None:
     """Create the intake and dead-letter topics that do not exist yet (idempotent).
 
     Existing topics are never changed; a partition count that differs from the one asked
@@ -216,6 +227,7 @@ def ensure(partitions: int | None, dlq_partitions: int | None, retention_ms: int
             partitions=partitions,
             dlq_partitions=dlq_partitions,
             retention_ms=retention_ms,
+            grant_acls=grant_acls,
         )
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -11,7 +11,6 @@ call `await health.report_async()`, which runs them in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from pipeline.settings import Settings
 __all__ = [
     "CheckResult",
     "Health",
-    "Heartbeat",
     "elasticsearch_check",
     "kafka_check",
     "liveness",
@@ -85,40 +83,6 @@ class Health:
 def liveness() -> dict[str, Any]:
     """The /healthz body: answering at all is the proof of life."""
     return {"alive": True, "time": time.time()}
-
-
-class Heartbeat:
-    """A component calls `beat()` as it makes progress; a stale beat fails the check.
-
-    Starts stale until the first beat, so a component that never starts is not ready.
-    """
-
-    def __init__(self, name: str, max_age_s: float, *, clock: Callable[[], float] = time.monotonic):
-        self.name = name
-        self.max_age_s = max_age_s
-        self._clock = clock
-        self._last: float | None = None
-        self._lock = threading.Lock()
-
-    def beat(self) -> None:
-        """Record progress now."""
-        with self._lock:
-            self._last = self._clock()
-
-    def age(self) -> float | None:
-        """Seconds since the last beat, None before the first."""
-        with self._lock:
-            last = self._last
-        return None if last is None else self._clock() - last
-
-    def __call__(self) -> CheckResult:
-        age = self.age()
-        if age is None:
-            return CheckResult(False, f"{self.name}: no heartbeat yet")
-        data = {"age_seconds": round(age, 3), "max_age_seconds": self.max_age_s}
-        if age > self.max_age_s:
-            return CheckResult(False, f"{self.name}: last heartbeat {age:.1f}s ago", data)
-        return CheckResult(True, f"{self.name}: alive", data)
 
 
 def elasticsearch_check(settings: Settings, *, timeout_s: float | None = None) -> Check:

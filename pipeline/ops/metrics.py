@@ -8,8 +8,8 @@ bounded. `render()` gives the exposition text and content type for a /metrics ha
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -29,13 +29,13 @@ __all__ = [
     "Stage",
     "observe_api_request",
     "observe_searchable",
+    "observe_stage",
     "record_backpressure",
     "record_bulk_retry",
     "record_dead_letter",
     "record_lag",
     "record_outcome",
     "render",
-    "time_stage",
 ]
 
 
@@ -164,15 +164,9 @@ def record_dead_letter(source: Source | None, reason: str) -> None:
         record_outcome(source, Outcome.DEAD_LETTERED)
 
 
-@contextmanager
-def time_stage(stage: Stage) -> Iterator[None]:
-    """Observe the duration of the `with` block as one call of `stage` (also on error)."""
-    histogram = STAGE_SECONDS.labels(stage=Stage(stage).value)
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        histogram.observe(time.perf_counter() - start)
+def observe_stage(stage: str, seconds: float) -> None:
+    """Record one call of `stage` that took `seconds` (BatchProcessor's stage timer)."""
+    STAGE_SECONDS.labels(stage=Stage(stage).value).observe(seconds)
 
 
 def record_bulk_retry(count: int = 1) -> None:

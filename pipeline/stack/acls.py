@@ -1,9 +1,12 @@
-"""Kafka users and ACLs of the local stack: what each identity may do on one deployment's topics.
+"""Kafka users and ACLs: what each identity may do on one deployment's topics.
 
 Kafka ACLs match names literally or by leading prefix, so they are granted per deployment
 (topic prefix and consumer group): by `stack up` for the configured one and by
-`topics ensure` for any other. `ct-admin` is a super user and needs none; `ct-api` gets none
-at all (the API does not use Kafka).
+`topics ensure` for any other, as `ct-admin`. On a configured cluster (compose, or one run by
+others) only `topics ensure --grant-acls` grants them, with the settings' own KAFKA_SASL_*
+login, which must be a super user's; principals are the identities' user names
+(`User:ct-worker` ...). `ct-admin` is a super user and needs none; `ct-api` gets none at all
+(the API does not use Kafka).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.clients import new_kafka_client
-from pipeline.errors import StackError
+from pipeline.clients import kafka_config, new_kafka_client
+from pipeline.errors import KafkaUnavailable, StackError, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 from pipeline.stack import credentials, kafka
@@ -47,7 +50,7 @@ def grants(settings: Settings) -> list[Grant]:
     return rows
 
 
-def _acls(settings: Settings, secrets: credentials.StackCredentials) -> list[Any]:
+def _acls(settings: Settings) -> list[Any]:
     from kafka.admin import (
         ACL,
         ACLOperation,
@@ -64,7 +67,7 @@ def _acls(settings: Settings, secrets: credentials.StackCredentials) -> list[Any
             name,
             ACLResourcePatternType.PREFIXED if prefixed else ACLResourcePatternType.LITERAL,
         )
-        principal = f"User:{secrets.username(identity)}"
+        principal = f"User:{credentials.IDENTITIES[identity]}"
         acls += [
             ACL(principal, "*", ACLOperation[op], ACLPermissionType.ALLOW, pattern)
             for op in operations
@@ -76,13 +79,17 @@ def _acls(settings: Settings, secrets: credentials.StackCredentials) -> list[Any
 def _admin(settings: Settings) -> Iterator[Any]:
     from kafka import KafkaAdminClient
 
-    client = new_kafka_client(
-        KafkaAdminClient,
-        bootstrap_servers=f"127.0.0.1:{settings.stack_kafka_port}",
-        client_id="ct-pipeline-stack-security",
-        request_timeout_ms=10_000,
-        **kafka.admin_config(settings),
-    )
+    client_id, timeout = "ct-pipeline-stack-security", 10_000
+    if settings.kafka_bootstrap_servers:
+        config = kafka_config(settings, client_id=client_id, request_timeout_ms=timeout)
+    else:
+        config = {
+            "bootstrap_servers": f"127.0.0.1:{settings.stack_kafka_port}",
+            "client_id": client_id,
+            "request_timeout_ms": timeout,
+            **kafka.admin_config(settings),
+        }
+    client = new_kafka_client(KafkaAdminClient, **config)
     try:
         yield client
     finally:
@@ -105,21 +112,28 @@ def ensure_users(settings: Settings, secrets: credentials.StackCredentials) -> N
         raise StackError(f"creating Kafka SCRAM users failed: {failed}")
 
 
-def grant(settings: Settings) -> bool:
-    """Grant one deployment's ACLs on the local broker; False (nothing to do) without security.
+def grant(settings: Settings, *, configured: bool = False) -> bool:
+    """Grant one deployment's ACLs; False when there is nothing to do.
 
+    On the local stack: as `ct-admin`, when it runs with security. On a configured cluster:
+    only when `configured` is set (`topics ensure --grant-acls`), with the settings' own login.
     Idempotent: Kafka keeps one copy of an ACL created twice.
     """
     if settings.kafka_bootstrap_servers:
-        return False  # a configured cluster: its owners manage its ACLs
-    secrets = credentials.load(settings.state_dir)
-    if secrets is None:
-        return False
-    with _admin(settings) as admin:
-        result = admin.create_acls(_acls(settings, secrets))
+        if not configured:
+            return False  # a configured cluster: its owners grant, or ask for it explicitly
+    elif credentials.load(settings.state_dir) is None:
+        return False  # a local stack without security has no authorizer
+    with map_kafka_errors("granting Kafka ACLs"), _admin(settings) as admin:
+        result = admin.create_acls(_acls(settings))
     failed = result.get("failed") or []
     if failed:
-        raise StackError(f"granting Kafka ACLs failed: {failed}")
+        # kafka-python lists one error class per refused ACL
+        reasons = ", ".join(sorted({error.__name__ for error in failed}))
+        raise KafkaUnavailable(
+            f"granting Kafka ACLs: {len(failed)} refused ({reasons}); the login must be a "
+            "super user's and the broker must run an authorizer"
+        )
     log.info(
         "granted Kafka ACLs for prefix %r, group %r", settings.topic_prefix, settings.consumer_group
     )

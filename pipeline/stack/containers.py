@@ -9,6 +9,7 @@ from typing import NamedTuple
 from pipeline.settings import Settings
 from pipeline.stack import credentials, es_security, process
 from pipeline.stack.credentials import IDENTITIES
+from pipeline.stack.kafka import AUTHORIZER
 
 # The port the controller listens on inside the Kafka container; never published.
 CONTROLLER_PORT = 9093
@@ -37,10 +38,11 @@ def elasticsearch_image(settings: Settings) -> str:
 
 
 def kafka_sasl_env(listeners: Sequence[Listener], users: Mapping[str, str]) -> dict[str, str]:
-    """SASL/PLAIN on every listener, checked against `users` (name -> password); the first
-    user is the broker's own login. The image cannot create SCRAM users at format time, and
-    ACLs need a set-up step compose does not have yet: this authenticates, it does not
-    authorise per identity (README, "Security")."""
+    """SASL/PLAIN on every listener, checked against `users` (name -> password), and
+    StandardAuthorizer with no access without an ACL. The first user is the broker's own
+    login and the only super user; compose's `setup` service grants the others' ACLs
+    (`topics ensure --grant-acls`). PLAIN, not SCRAM: the image cannot create SCRAM users at
+    format time (README, "Security")."""
     first, password = next(iter(users.items()))
     entries = "".join(f' user_{name}="{secret}"' for name, secret in users.items())
     jaas = (
@@ -51,6 +53,9 @@ def kafka_sasl_env(listeners: Sequence[Listener], users: Mapping[str, str]) -> d
         "KAFKA_SASL_ENABLED_MECHANISMS": "PLAIN",
         "KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL": "PLAIN",
         "KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL": "PLAIN",
+        "KAFKA_AUTHORIZER_CLASS_NAME": AUTHORIZER,
+        "KAFKA_SUPER_USERS": f"User:{first}",
+        "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND": "false",
     }
     for name in [*(listener.name for listener in listeners), "CONTROLLER"]:
         env[f"KAFKA_LISTENER_NAME_{name}_PLAIN_SASL_JAAS_CONFIG"] = jaas

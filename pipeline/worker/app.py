@@ -24,6 +24,7 @@ from pipeline.ops.metrics import render
 from pipeline.settings import Settings
 from pipeline.worker.deliver import deliver_dead_letter
 from pipeline.worker.observe import WorkerObserver, observe_outcome
+from pipeline.worker.process import BatchProcessor, DeadLetter
 from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -90,13 +91,20 @@ def flow_options(settings: Settings) -> dict[str, Any]:
     So bytes held <= P x F + 2 x A x B x R (`max_buffered_bytes`). R is the wire size: a
     compressed batch can decompress to more, which Kafka does not bound.
 
-    A rebalance waits for the batch in flight (faust's `stream_wait_empty`, unbounded in
-    faust) only as long as the broker waits for this member to rejoin, the rebalance
-    timeout (faust's default 60 s): set to the batch budget, which bounds a batch's CPU
-    stages. `broker_max_poll_interval` (faust's default 1,000 s) is how long a member whose
-    fetcher is blocked keeps its partitions; it is left alone: it is reached only while a
-    batch is paused by an Elasticsearch outage, and leaving the group then would only move
-    the paused partitions to another worker that is paused too.
+    A rebalance does not wait for the batch in flight (`stream_wait_empty` off): a batch
+    over its budget is rerun record by record and can hold its worker for
+    budget + B x PIPELINE_RECORD_BUDGET_S, far past any rebalance timeout, and a member that
+    misses the rebalance timeout is dropped, its batch's commit refused and the batch redone
+    by the next owner, who is dropped in turn when the first one rejoins: measured, the same
+    slow batch went round two workers for 4 minutes and 9 generations without a commit
+    (tests/worker/test_rebalance.py). Without the wait the member rejoins at once; its batch
+    runs on, and its acks are committed only for partitions it still holds (faust commits
+    only assigned partitions), so the new owner redoes the batch: at least once, never lost,
+    indexing is idempotent. The rebalance timeout, how long the broker waits for a member
+    to rejoin, is the batch budget. `broker_max_poll_interval` (faust's default 1,000 s) is
+    how long a member whose fetcher is blocked keeps its partitions; it is left alone: it
+    is reached only while a batch is paused by an Elasticsearch outage, and leaving the
+    group then would only move the paused partitions to another worker that is paused too.
     """
     return {
         "stream_buffer_maxsize": settings.batch_size,
@@ -104,6 +112,7 @@ def flow_options(settings: Settings) -> dict[str, Any]:
         "consumer_max_fetch_size": FETCH_BYTES_PER_PARTITION,
         "producer_max_request_size": PRODUCER_MAX_REQUEST_BYTES,
         "broker_rebalance_timeout": settings.batch_budget_s,
+        "stream_wait_empty": False,
     }
 
 
@@ -115,8 +124,9 @@ def max_buffered_bytes(settings: Settings, partitions: int, agents: int = 4) -> 
     return int(fetched + agents * per_agent * FETCH_BYTES_PER_PARTITION)
 
 
-def create_app(settings: Settings, runtime: Runtime) -> faust.App:
-    """Build the faust app whose agents feed `runtime`."""
+def create_app(settings: Settings, processor: BatchProcessor) -> tuple[faust.App, Runtime]:
+    """Build the faust app and the `Runtime` its agents feed `processor` through; the runtime
+    is built with its dead-letter sender, which needs the app's dead-letter topic."""
     datadir = settings.state_dir / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -149,16 +159,16 @@ def create_app(settings: Settings, runtime: Runtime) -> faust.App:
         pending = await dlq.send(key=key, value=value, headers=list(headers))
         await pending  # wait for the broker's acknowledgement before the source is acked
 
-    async def send_dead_letter(dead: Any) -> None:
+    async def send_dead_letter(dead: DeadLetter) -> None:
         message = dead_letter_message(dead.record, dead.error)
         await deliver_dead_letter(send, message, limit=PRODUCER_MAX_REQUEST_BYTES)
 
-    runtime.send_dead_letter = send_dead_letter
-    runtime.on_outcome = observe_outcome
+    runtime = Runtime(processor, send_dead_letter=send_dead_letter, on_outcome=observe_outcome)
 
     names = [_add_agent(app, runtime, settings, t) for t in intake_topics(settings.topic_prefix)]
-    _add_pages(app, WorkerObserver(settings, runtime, names), settings)
-    return app
+    agents = {name: runtime.agent(name) for name in names}
+    _add_pages(app, WorkerObserver(settings, agents), settings)
+    return app, runtime
 
 
 def _add_pages(app: faust.App, observer: WorkerObserver, settings: Settings) -> None:

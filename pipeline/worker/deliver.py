@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 
 import aiokafka.errors
 import kafka.errors
 
+from pipeline.backoff import backoff_delay
 from pipeline.ingest.dlq import Message, minimal_dead_letter, record_size, truncated_dead_letter
 
 __all__ = ["deliver_dead_letter", "is_transient"]
@@ -87,6 +87,6 @@ async def _send_retrying(send: Send, message: Message, max_backoff_s: float, sle
             if not is_transient(exc):
                 raise
             attempt += 1
-            delay = random.uniform(0, min(max_backoff_s, 0.1 * 2 ** min(attempt, 10)))
+            delay = backoff_delay(attempt, base=0.1, cap=max_backoff_s)
             log.warning("dead-letter send failed (attempt %d), retrying: %s", attempt, exc)
             await sleep(delay)

@@ -6,8 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from pipeline.settings import Settings
-from pipeline.worker.process import BatchProcessor, DeadLetter
-from pipeline.worker.runtime import Runtime
+from pipeline.worker.process import BatchProcessor
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -23,8 +22,7 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     from pipeline.enrich.dedup import Deduplicator
     from pipeline.enrich.extract import Enricher
     from pipeline.index.sink import BulkSink
-    from pipeline.ops.metrics import record_bulk_retry
-    from pipeline.worker.observe import observe_stage
+    from pipeline.ops.metrics import observe_stage, record_bulk_retry
 
     deduplicator = Deduplicator(es, settings)
     deduplicator.ensure()
@@ -40,20 +38,14 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     )
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Ensure the index, load the stages and return a `Runtime` (create_app wires its sender)."""
+def build_live_processor(settings: Settings) -> BatchProcessor:
+    """Ensure the index and load the stages that write to the live alias."""
     from pipeline.clients import elasticsearch_client
     from pipeline.index.mapping import ensure_index
 
     es = elasticsearch_client(settings)
     ensure_index(es, settings)
-
-    async def not_wired(dead: DeadLetter) -> None:
-        raise RuntimeError("dead-letter sender not wired: create_app() sets it")
-
-    return Runtime(
-        processor=build_processor(settings, es, settings.index_alias), send_dead_letter=not_wired
-    )
+    return build_processor(settings, es, settings.index_alias)
 
 
 def reindex_batch_processor(settings: Settings, es: Elasticsearch) -> ProcessBatch:
@@ -78,8 +70,7 @@ def run_worker(settings: Settings) -> None:
     from pipeline.worker.app import create_app
 
     configure_logging(settings)
-    runtime = build_runtime(settings)
-    app = create_app(settings, runtime)
+    app, runtime = create_app(settings, build_live_processor(settings))
 
     class Worker(faust.Worker):
         def _setup_logging(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 from pipeline.ingest.records import RawRecord
@@ -19,15 +19,10 @@ from pipeline.ops.health import (
 from pipeline.ops.history import LagTracker
 from pipeline.settings import Settings
 from pipeline.worker.process import BatchOutcome
-from pipeline.worker.runtime import AgentState, Runtime
+from pipeline.worker.runtime import AgentState
 
 # A batch that takes longer than this while Elasticsearch is answering is a hung worker.
 STUCK_BATCH_S = 300.0
-
-
-def observe_stage(stage: str, seconds: float) -> None:
-    """BatchProcessor's stage timer, recorded as the stage-duration histogram."""
-    metrics.STAGE_SECONDS.labels(stage=metrics.Stage(stage).value).observe(seconds)
 
 
 def observe_outcome(records: Sequence[RawRecord], outcome: BatchOutcome) -> None:
@@ -71,12 +66,12 @@ def agent_check(name: str, state: AgentState) -> CheckResult:
 class WorkerObserver:
     """Builds the worker's health registry and keeps its lag view fresh."""
 
-    def __init__(self, settings: Settings, runtime: Runtime, agents: Sequence[str]) -> None:
+    def __init__(self, settings: Settings, agents: Mapping[str, AgentState]) -> None:
         self.settings = settings
         self.tracker = LagTracker(window=settings.lag_window_samples)
         self.health = Health()
-        for name in agents:
-            self.health.register(f"agent:{name}", partial(agent_check, name, runtime.agent(name)))
+        for name, state in agents.items():
+            self.health.register(f"agent:{name}", partial(agent_check, name, state))
         self.health.register("elasticsearch", elasticsearch_check(settings))
         self.health.register("kafka", kafka_check(settings))
         self.health.register("partitions", stuck_partitions_check(self.tracker.alarming))

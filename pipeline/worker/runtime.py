@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pipeline.backoff import backoff_delay
 from pipeline.errors import SearchUnavailable
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import source_for_topic
@@ -114,8 +114,9 @@ class Runtime:
                 # About the cluster, never the records: nothing is dead-lettered or acked; the
                 # batch waits (no new records are pulled) and is retried until it goes through.
                 attempt += 1
-                delay = min(self.max_backoff_s, exc.retry_after * 2 ** min(attempt, 6))
-                delay = random.uniform(delay / 2, delay)
+                delay = backoff_delay(
+                    attempt, base=exc.retry_after, cap=self.max_backoff_s, floor=0.5
+                )
                 state.pause(exc.reason)
                 log.warning(
                     "Elasticsearch cannot take this batch (%s), pausing it for %.1fs "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from pipeline.api.auth import Permission, Role, authenticate, load_keys
@@ -212,3 +213,39 @@ def test_a_flood_from_many_clients_stays_a_few_records() -> None:
     assert len(written) <= 2 * (10 + 1)
     assert sum(e.query["count"] for e in written) == 10_000
     assert sum(e.query["count"] for e in written if e.query["client"] == "*") == 10_000 - 10
+
+
+def test_a_missing_right_is_access_denied_answered_403() -> None:
+    import asyncio
+
+    from pipeline.api.auth import Permission, Principal, Role
+    from pipeline.api.deps import require
+    from pipeline.api.errors import install_error_handlers
+    from pipeline.errors import AccessDenied
+
+    with pytest.raises(AccessDenied, match="the analyst role may not metrics"):
+        require(Permission.METRICS)(Principal("ann", Role.ANALYST))
+    app = FastAPI()
+    install_error_handlers(app)
+    handler = app.exception_handlers[AccessDenied]
+    response = asyncio.run(handler(None, AccessDenied("the analyst role may not metrics")))  # type: ignore[arg-type]
+    assert response.status_code == 403
+    assert response.body == b'{"detail":"the analyst role may not metrics"}'
+
+
+def test_search_limits_are_declared_once_for_the_get_query_the_post_body_and_the_cli() -> None:
+    from elasticsearch import Elasticsearch
+
+    from pipeline.api.app import create_app
+    from pipeline.api.request import SearchRequest, size_range
+    from pipeline.settings import Settings
+
+    es = Elasticsearch("http://127.0.0.1:9")  # never called: the schema needs no cluster
+    schema = create_app(Settings(), es).openapi()
+    get = {p["name"]: p["schema"] for p in schema["paths"]["/api/search"]["get"]["parameters"]}
+    body = SearchRequest.model_json_schema()["properties"]
+    for name in ("q", "size", "cursor"):
+        same = {k: v for k, v in body[name].items() if k != "default"}
+        assert {k: v for k, v in get[name].items() if k != "default"} == same, name
+    assert (get["size"]["minimum"], get["size"]["maximum"]) == size_range()
+    es.close()

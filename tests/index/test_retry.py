@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any, cast
 
 import pytest
 
 from pipeline.errors import es_failure_reason
-from pipeline.index.retry import backoff_ceiling, backoff_delay, classify_item
+from pipeline.index.retry import classify_item
 from pipeline.index.sink import BulkSink
 
 NO_WRITE_INDEX = (
@@ -51,20 +50,6 @@ def test_classify_item(
     assert classify_item(status, error_type, message) == verdict
     if reason is not None:
         assert es_failure_reason(status, error_type, message) == reason
-
-
-def test_backoff_ceiling_doubles_then_caps() -> None:
-    schedule = [backoff_ceiling(n, base=0.25, cap=3.0) for n in range(1, 7)]
-    assert schedule == [0.25, 0.5, 1.0, 2.0, 3.0, 3.0]
-    assert backoff_ceiling(10_000, base=0.25, cap=3.0) == 3.0
-
-
-def test_backoff_delay_is_full_jitter_within_the_ceiling() -> None:
-    rng = random.Random(7)
-    delays = [backoff_delay(3, base=0.5, cap=10.0, rng=rng) for _ in range(500)]
-    assert all(0.0 <= delay <= 2.0 for delay in delays)
-    # full jitter spreads over the whole range, not around the ceiling
-    assert min(delays) < 0.2 and max(delays) > 1.8
 
 
 def _chunks(sink: BulkSink, sizes: list[int]) -> list[list[int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from pipeline.index.sink import BulkSink, IndexAction
 from pipeline.ingest.report import Location, Origin, Report
 from pipeline.ingest.sources import Source
 from pipeline.settings import Settings
+from tests.harness import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -191,9 +191,7 @@ def test_retry_succeeds_once_the_block_is_lifted(es: Elasticsearch, alias: str) 
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def test_unreachable_node_gives_backpressure(settings: Settings) -> None:

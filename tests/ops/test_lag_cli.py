@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-
 from click.testing import CliRunner
 
 from pipeline.ops.cli import EXIT_UNREACHABLE, lag
 from pipeline.settings import get_settings
+from tests.harness import free_port
 
 
 def test_unreachable_broker_exits_3_with_a_message() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}", "PIPELINE_LAG_REQUEST_TIMEOUT_S": "1"}
     get_settings.cache_clear()
     try:

@@ -22,10 +22,10 @@ from pipeline.ops.cli import EXIT_STUCK, lag
 from pipeline.ops.health import stuck_partitions_check
 from pipeline.ops.history import LagRow, LagTracker
 from pipeline.ops.lag import LagProbe
-from pipeline.ops.monitor import LagMonitor
 from pipeline.ops.status import Status
 from pipeline.settings import Settings, get_settings
 from pipeline.stack.artifacts import kafka_classpath
+from pipeline.worker.observe import WorkerObserver
 from tests.harness import stack_env
 
 pytestmark = pytest.mark.integration
@@ -303,12 +303,9 @@ def test_monitor_publishes_gauges_and_turns_the_stuck_check_red(
     consume(worker, 3)
     worker.commit({TopicPartition(topic, 0): OffsetAndMetadata(1, "", -1)})
     worker.close()
-    monitor = LagMonitor(settings, [group])
-    check = stuck_partitions_check(monitor.alarming)
-    try:
-        assert monitor.refresh() is True
-    finally:
-        monitor.close()
+    observer = WorkerObserver(settings.model_copy(update={"consumer_group": group}), {})
+    check = stuck_partitions_check(observer.tracker.alarming)
+    observer.refresh_lag()
     labels = {"group": group, "topic": topic, "partition": "0"}
     assert metrics.REGISTRY.get_sample_value("ct_pipeline_consumer_lag_records", labels) == 2
     result = check()

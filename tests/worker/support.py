@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,12 +28,7 @@ from pipeline.ingest.dlq_store import read_dead_letters
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 from pipeline.stack.acls import grant
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.harness import free_port
 
 
 @dataclass
