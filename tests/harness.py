@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 from contextlib import ExitStack
 
-from pipeline.clients import identity_env
+from kafka import KafkaProducer
+
+from pipeline.clients import identity_env, kafka_config, new_kafka_client
 from pipeline.settings import Settings
 
-__all__ = ["free_port", "free_ports", "stack_env"]
+__all__ = ["free_port", "free_ports", "produce_as", "stack_env"]
 
 
 def stack_env(settings: Settings, identity: str = "admin") -> dict[str, str]:
@@ -32,3 +34,14 @@ def free_ports(count: int) -> list[int]:
 def free_port() -> int:
     """A loopback TCP port nothing listens on right now."""
     return free_ports(1)[0]
+
+
+def produce_as(settings: Settings, identity: str, topic: str) -> None:
+    """Send one small record to `topic` logged in as `identity`; raises what the broker refused."""
+    producer = new_kafka_client(
+        KafkaProducer, **kafka_config(settings, identity=identity), max_block_ms=10_000
+    )
+    try:
+        producer.send(topic, key=b"k", value=b"{}").get(timeout=15)
+    finally:
+        producer.close()

@@ -1,7 +1,8 @@
-"""`topics ensure --grant-acls` on a configured cluster: the session's secure stack, reached as one.
+"""`topics ensure --grant-acls` on a configured cluster: a secure stack, reached as one.
 
-The session's stack runs SCRAM with StandardAuthorizer; giving the settings its address and the
-admin's login makes it a configured cluster, where ACLs are granted only when asked for.
+A private stack with security on (SCRAM, StandardAuthorizer; `secure_stack`): giving the settings
+its address and the admin's login makes it a configured cluster, where ACLs are granted only
+when asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import (
     ACLFilter,
     ACLOperation,
@@ -28,7 +29,7 @@ from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.ingest.topics import ensure_topics
 from pipeline.settings import Settings
 from pipeline.stack import acls
-from tests.harness import stack_env
+from tests.harness import produce_as, stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +47,14 @@ def _configured(settings: Settings, identity: str, prefix: str) -> Settings:
 
 
 @pytest.fixture
+def settings(secure_stack: Settings) -> Settings:
+    """The stack these tests reach (not the session's, which may run without security)."""
+    return secure_stack
+
+
+@pytest.fixture
 def deployment(settings: Settings) -> Iterator[Settings]:
-    """A fresh deployment (prefix, group) on the session's stack, as a configured cluster
+    """A fresh deployment (prefix, group) on the secure stack, as a configured cluster
     logged in as the admin; its topics and ACLs are removed afterwards."""
     configured = _configured(settings, "admin", f"grant-{uuid.uuid4().hex[:10]}")
     yield configured
@@ -69,16 +76,6 @@ def deployment(settings: Settings) -> Iterator[Settings]:
         admin.delete_acls(filters)
     finally:
         admin.close()
-
-
-def _produce(settings: Settings, identity: str, topic: str) -> None:
-    producer = new_kafka_client(
-        KafkaProducer, **kafka_config(settings, identity=identity), max_block_ms=10_000
-    )
-    try:
-        producer.send(topic, key=b"k", value=b"{}").get(timeout=15)
-    finally:
-        producer.close()
 
 
 def _read_as_worker(settings: Settings, deployment: Settings, topic: str) -> list[bytes]:
@@ -104,19 +101,19 @@ def test_grant_acls_on_a_configured_cluster_gives_the_worker_its_topics_and_no_m
         next(iter(intake_topics(deployment.topic_prefix))),
         dlq_topic(deployment.topic_prefix),
     )
-    _produce(settings, "admin", intake)
+    produce_as(settings, "admin", intake)
     with pytest.raises((GroupAuthorizationFailedError, TopicAuthorizationFailedError)):
         _read_as_worker(settings, deployment, intake)
     with pytest.raises(TopicAuthorizationFailedError):
-        _produce(settings, "worker", dlq)
+        produce_as(settings, "worker", dlq)
 
     ensure_topics(deployment, partitions=1, dlq_partitions=1, grant_acls=True)
 
     assert _read_as_worker(settings, deployment, intake) == [b"{}"]
-    _produce(settings, "worker", dlq)  # workers write dead letters
+    produce_as(settings, "worker", dlq)  # workers write dead letters
     with pytest.raises(TopicAuthorizationFailedError):
-        _produce(settings, "worker", intake)  # and never intake
-    _produce(settings, "operator", intake)  # operators publish and replay
+        produce_as(settings, "worker", intake)  # and never intake
+    produce_as(settings, "operator", intake)  # operators publish and replay
 
 
 def test_grant_acls_needs_a_super_users_login(settings: Settings, deployment: Settings) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import elasticsearch
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from pipeline.api.audit import AUDIT_MAPPING
@@ -22,20 +22,18 @@ from pipeline.clients import elasticsearch_client, kafka_config, new_kafka_clien
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.ingest.topics import ensure_topics
 from pipeline.settings import Settings
-from pipeline.stack import control, credentials, kafka
+from pipeline.stack import credentials, kafka
 from pipeline.stack import elasticsearch as es_stack
-from tests.private_stack import private_stack
+from tests.harness import produce_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Settings]:
-    with private_stack() as settings:
-        control.up(settings, echo=lambda _: None)
-        yield settings.model_copy(
-            update={"topic_prefix": "sec.", "consumer_group": "sec-group", "index_alias": "sec"}
-        )
+def stack(secure_stack: Settings) -> Settings:
+    return secure_stack.model_copy(
+        update={"topic_prefix": "sec.", "consumer_group": "sec-group", "index_alias": "sec"}
+    )
 
 
 @pytest.fixture
@@ -185,23 +183,13 @@ def topics(stack: Settings) -> list[str]:
     return [*intake_topics(stack.topic_prefix), dlq_topic(stack.topic_prefix)]
 
 
-def _produce(stack: Settings, identity: str, topic: str) -> None:
-    producer = new_kafka_client(
-        KafkaProducer, **kafka_config(stack, identity=identity), max_block_ms=10_000
-    )
-    try:
-        producer.send(topic, key=b"k", value=b"{}").get(timeout=15)
-    finally:
-        producer.close()
-
-
 def test_kafka_identities_have_their_acls_and_no_more(stack: Settings, topics: list[str]) -> None:
     intake, dlq = topics[0], topics[-1]
-    _produce(stack, "operator", intake)  # operators publish and replay
-    _produce(stack, "worker", dlq)  # workers write dead letters
+    produce_as(stack, "operator", intake)  # operators publish and replay
+    produce_as(stack, "worker", dlq)  # workers write dead letters
     for identity, topic in (("api", intake), ("api", dlq), ("worker", intake)):
         with pytest.raises(TopicAuthorizationFailedError):
-            _produce(stack, identity, topic)
+            produce_as(stack, identity, topic)
     consumer = new_kafka_client(
         KafkaConsumer,
         **kafka_config(stack, identity="worker"),

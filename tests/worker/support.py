@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -369,17 +370,25 @@ def mixed_stream(run: str, stories: int, members: int) -> Stream:
     return stream
 
 
+def run_hits(
+    es: Elasticsearch, deployment: Deployment, run: str, fields: list[str]
+) -> list[dict[str, Any]]:
+    """Every indexed document of one run (ids `<run>-...`), refreshed first, with `fields`."""
+    alias = deployment.settings.index_alias
+    es.indices.refresh(index=alias)
+    hits: list[dict[str, Any]] = es.search(
+        index=alias,
+        query={"prefix": {"source_id": f"{run}-"}},
+        size=10_000,
+        source_includes=fields,
+    )["hits"]["hits"]
+    return hits
+
+
 def assert_stream_outcome(es: Elasticsearch, deployment: Deployment, stream: Stream) -> None:
     """Every valid id indexed once with its latest revision, one `duplicate: false` per story's
     cluster, and the dead-letter topic holding exactly the bad records."""
-    alias = deployment.settings.index_alias
-    es.indices.refresh(index=alias)
-    hits = es.search(
-        index=alias,
-        query={"prefix": {"source_id": f"{stream.run}-"}},
-        size=10_000,
-        source=["source_id", "text", "cluster_id", "duplicate"],
-    )["hits"]["hits"]
+    hits = run_hits(es, deployment, stream.run, ["source_id", "text", "cluster_id", "duplicate"])
     docs = {hit["_source"]["source_id"]: hit["_source"] for hit in hits}
     assert len(hits) == len(docs) == len(stream.latest), (len(hits), len(stream.latest))
     assert docs.keys() == stream.latest.keys()
@@ -405,3 +414,27 @@ def assert_stream_outcome(es: Elasticsearch, deployment: Deployment, stream: Str
     assert origins == bad, (
         f"dead letters for valid records: {origins - bad}; missing: {bad - origins}"
     )
+
+
+def readiness(deployment: Deployment) -> dict[str, object]:
+    """The newest worker's /readyz body, with its HTTP status under `status_code`."""
+    worker = deployment.workers[-1]
+    response = httpx.get(f"http://127.0.0.1:{worker.port}/readyz", timeout=30)
+    body: dict[str, object] = response.json()
+    body["status_code"] = response.status_code
+    return body
+
+
+def failing_check(deployment: Deployment, check: str) -> dict[str, Any] | None:
+    """The readiness check `check` while it keeps the worker unready (503), else None
+    (also while the worker does not answer)."""
+    try:
+        body = readiness(deployment)
+    except httpx.HTTPError:
+        return None
+    checks = body["checks"]
+    assert isinstance(checks, dict)
+    result = checks.get(check)
+    if body["status_code"] != 503 or not isinstance(result, dict) or result.get("ok") is not False:
+        return None
+    return result

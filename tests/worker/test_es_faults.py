@@ -28,25 +28,18 @@ from tests.worker.support import (
     STREAM_TOPIC,
     Deployment,
     assert_stream_outcome,
+    failing_check,
     mixed_stream,
+    readiness,
     wait_for,
 )
-from tests.worker.test_outages import readiness
 
 STORIES, MEMBERS = 6, 4
 
 
 def paused_because(deployment: Deployment, agent: str) -> str | None:
     """The backpressure reason readiness gives for `agent`, None while it is not paused."""
-    try:
-        body = readiness(deployment)
-    except httpx.HTTPError:
-        return None
-    checks = body["checks"]
-    assert isinstance(checks, dict)
-    check = checks.get(f"agent:{agent}", {})
-    if body["status_code"] != 503 or check.get("ok") is not False:
-        return None
+    check = failing_check(deployment, f"agent:{agent}") or {}
     reason = check.get("data", {}).get("backpressure")
     return str(reason) if reason is not None else None
 

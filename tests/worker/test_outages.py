@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -18,7 +17,15 @@ from pipeline.clients import elasticsearch_client
 from pipeline.settings import Settings
 from pipeline.stack import control
 from tests.private_stack import private_stack, stop_service
-from tests.worker.support import Deployment, assert_stream_outcome, deployed, mixed_stream, wait_for
+from tests.worker.support import (
+    Deployment,
+    assert_stream_outcome,
+    deployed,
+    failing_check,
+    mixed_stream,
+    readiness,
+    wait_for,
+)
 from tests.worker.test_faults import processed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,22 +48,8 @@ def private(stack: Settings, tmp_path: Path) -> Iterator[tuple[Deployment, Elast
             es.close()
 
 
-def readiness(deployment: Deployment) -> dict[str, object]:
-    worker = deployment.workers[-1]
-    response = httpx.get(f"http://127.0.0.1:{worker.port}/readyz", timeout=30)
-    body: dict[str, object] = response.json()
-    body["status_code"] = response.status_code
-    return body
-
-
 def not_ready_because(deployment: Deployment, check: str) -> bool:
-    try:
-        body = readiness(deployment)
-    except httpx.HTTPError:
-        return False
-    checks = body["checks"]
-    assert isinstance(checks, dict)
-    return body["status_code"] == 503 and checks[check]["ok"] is False
+    return failing_check(deployment, check) is not None
 
 
 def test_elasticsearch_down_for_30s_pauses_and_loses_nothing(

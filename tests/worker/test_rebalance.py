@@ -13,7 +13,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from pipeline.clients import kafka_config
-from tests.worker.support import Deployment, wait_for
+from tests.worker.support import Deployment, run_hits, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -107,14 +107,7 @@ def test_rebalance_waits_about_one_budget_for_a_busy_worker(
         return deployment.committed(topic) >= SLOW_RECORDS
 
     wait_for(all_committed, 240, "every record committed", lambda: second.log()[-3000:])
-    alias = deployment.settings.index_alias
-    es.indices.refresh(index=alias)
-    hits = es.search(
-        index=alias,
-        query={"prefix": {"source_id": f"{run}-"}},
-        size=1000,
-        source_includes=["source_id"],
-    )["hits"]["hits"]
+    hits = run_hits(es, deployment, run, ["source_id"])
     assert sorted(hit["_source"]["source_id"] for hit in hits) == sorted(
         f"{run}-{i}" for i in range(SLOW_RECORDS)
     )

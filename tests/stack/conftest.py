@@ -1,0 +1,24 @@
+"""A private stack with security on, shared by the modules that test security itself.
+
+The session's stack may predate security (a state dir kept from before it existed runs as it
+was, `control.up`), so tests of users, roles and ACLs never rely on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.settings import Settings
+from pipeline.stack import control, credentials
+from tests.private_stack import private_stack
+
+
+@pytest.fixture(scope="session")
+def secure_stack() -> Iterator[Settings]:
+    """A new private stack, started (so with security on); torn down after the session."""
+    with private_stack() as settings:
+        control.up(settings, echo=lambda _: None)
+        assert credentials.load(settings.state_dir) is not None
+        yield settings
