@@ -25,10 +25,10 @@ import uvicorn
 from elasticsearch import Elasticsearch, helpers
 from pydantic import SecretStr
 
+from pipeline.api import linking
 from pipeline.api.app import create_app
 from pipeline.api.queries import SearchParams, SortOrder, normalise_entity_value, search_body
 from pipeline.clients import elasticsearch_client
-from pipeline.enrich import linking
 from pipeline.enrich.mentions import EntityType
 from pipeline.index.document import doc_id
 from pipeline.index.mapping import ensure_index

@@ -28,7 +28,7 @@ from tests.harness import free_port
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-    from pipeline.ingest.demo import DemoRecord
+    from pipeline.dev.demo import DemoRecord
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -188,7 +188,7 @@ def deployment(
 
     `command` starts one worker instead of `python -m pipeline worker` (to A/B a patch).
     """
-    from pipeline.ingest.topics import ensure_topics
+    from pipeline.admin.topics import ensure_topics
 
     name = unique_name(prefix)
     settings = base.model_copy(
@@ -435,7 +435,7 @@ def stack_pids(settings: Settings) -> dict[str, int]:
     """PIDs of the local stack's Kafka and Elasticsearch (none for an external cluster)."""
     if not settings.uses_local_stack:
         return {}
-    from pipeline.stack.control import status
+    from pipeline.dev.stack.control import status
 
     return {s.name: s.pid for s in status(settings) if s.pid is not None}
 

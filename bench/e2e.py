@@ -57,7 +57,7 @@ from bench.common import Deployment, progress
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-    from pipeline.ingest.demo import DemoRecord
+    from pipeline.dev.demo import DemoRecord
     from pipeline.ingest.report import Report
     from pipeline.settings import Settings
 
@@ -71,8 +71,8 @@ Corpus = list[tuple["DemoRecord", "Report | None"]]
 
 def build_corpus(count: int, seed: int) -> Corpus:
     """Demo records, each with the Report the pipeline's own validator makes of it (or None)."""
+    from pipeline.dev.demo import generate
     from pipeline.errors import RecordError
-    from pipeline.ingest.demo import generate
     from pipeline.ingest.records import RawRecord
     from pipeline.ingest.validate import parse_record
 
@@ -471,7 +471,7 @@ def ensure_stack(settings: Settings, es: Elasticsearch) -> None:
     try:
         es.cluster.health(timeout="5s")
     except Exception:
-        from pipeline.stack.control import up
+        from pipeline.dev.stack.control import up
 
         progress("local stack not answering; starting it")
         up(settings)

@@ -1,5 +1,5 @@
 """`python -m pipeline` runs the console command."""
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 main()

@@ -1,6 +1,6 @@
 """Kafka and Elasticsearch clients built from the settings, with security applied once.
 
-On the local stack each process logs in as its identity (`pipeline.stack.credentials`):
+On the local stack each process logs in as its identity (`pipeline.credentials`):
 the command's own, which the CLI front door sets with `use_identity`, else `admin` (tests,
 benches and scripts run by the stack's owner, who holds every password anyway). Credentials
 set in the settings (KAFKA_SASL_*, ELASTICSEARCH_*) always win; a configured cluster gets
@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from elasticsearch import Elasticsearch
 from pydantic import SecretStr
 
+from pipeline import credentials
 from pipeline.settings import Settings
-from pipeline.stack import credentials
 
 T = TypeVar("T")
 

@@ -77,7 +77,7 @@ def _docker_reachable() -> bool:
 def _containers(base: Settings) -> Iterator[Settings]:
     from testcontainers.core.container import DockerContainer
 
-    from pipeline.stack.containers import (
+    from pipeline.dev.stack.containers import (
         Listener,
         elasticsearch_container_env,
         elasticsearch_image,
@@ -106,8 +106,8 @@ def _containers(base: Settings) -> Iterator[Settings]:
 
 
 def _local_stack(base: Settings) -> Iterator[Settings]:
+    from pipeline.dev.stack import control
     from pipeline.errors import StackError
-    from pipeline.stack import control
 
     was_running = [s.pid is not None for s in control.status(base)]
     try:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.dev.stack import control, elasticsearch, kafka, process
 from pipeline.settings import Settings
-from pipeline.stack import control, elasticsearch, kafka, process
 from tests.harness import free_ports
 
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
-from pipeline.settings import Settings
-from pipeline.stack import acls
-from pipeline.stack.containers import (
+from pipeline.admin import acls
+from pipeline.credentials import IDENTITIES
+from pipeline.dev.stack.containers import (
     Listener,
     compose_kafka_users,
     compose_password,
@@ -23,7 +23,7 @@ from pipeline.stack.containers import (
     password_variable,
     write_compose_secrets,
 )
-from pipeline.stack.credentials import IDENTITIES
+from pipeline.settings import Settings
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 

@@ -87,7 +87,7 @@ def _project_exceptions() -> list[type[BaseException]]:
 
 def test_every_error_the_project_defines_is_in_the_tree_and_under_the_root() -> None:
     from pipeline import errors
-    from pipeline.worker.budget import ProcessingTimeout
+    from pipeline.flow.budget import ProcessingTimeout
 
     tree = errors.__doc__ or ""
     found = _project_exceptions()

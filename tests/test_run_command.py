@@ -21,10 +21,10 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 
 from pipeline.clients import kafka_config
-from pipeline.ingest.demo import generate
+from pipeline.dev.demo import generate
+from pipeline.dev.stack.process import port_open
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
-from pipeline.stack.process import port_open
 from tests.conftest import delete_everything_named
 from tests.worker.support import free_port, wait_for
 

@@ -14,11 +14,10 @@ from typing import Any
 
 import elasticsearch
 
-from pipeline.api import queries
+from pipeline.api import linking, queries
 from pipeline.api.audit import Action, AuditTrail
 from pipeline.api.auth import Principal
 from pipeline.api.models import AuditEntry, Bucket, EntityView, Report, ReportView, SearchPage
-from pipeline.enrich import linking
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 

@@ -16,6 +16,7 @@ from typing import Any
 import faust
 
 from pipeline.clients import with_local_credentials
+from pipeline.flow.batch import BatchProcessor, DeadLetter
 from pipeline.ingest.dlq import dead_letter_message
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import dlq_topic, intake_topics
@@ -24,7 +25,6 @@ from pipeline.ops.metrics import render
 from pipeline.settings import Settings
 from pipeline.worker.deliver import deliver_dead_letter
 from pipeline.worker.observe import WorkerObserver, observe_outcome
-from pipeline.worker.process import BatchProcessor, DeadLetter
 from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)

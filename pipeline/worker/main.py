@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from pipeline.flow.batch import BatchProcessor
 from pipeline.settings import Settings
-from pipeline.worker.process import BatchProcessor
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-    from pipeline.index.reindex_kafka import ProcessBatch
     from pipeline.ingest.records import RawRecord
+    from pipeline.worker.replay import ProcessBatch
 
 log = logging.getLogger(__name__)
 

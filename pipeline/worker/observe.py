@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from functools import partial
 
+from pipeline.flow.batch import BatchOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import source_for_topic
 from pipeline.ops import metrics
@@ -18,7 +19,6 @@ from pipeline.ops.health import (
 )
 from pipeline.ops.history import LagTracker
 from pipeline.settings import Settings
-from pipeline.worker.process import BatchOutcome
 from pipeline.worker.runtime import AgentState
 
 # A batch that takes longer than this while Elasticsearch is answering is a hung worker.

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from pipeline.backoff import backoff_delay
 from pipeline.errors import SearchUnavailable
+from pipeline.flow.batch import BatchOutcome, BatchProcessor, DeadLetter
+from pipeline.flow.budget import ProcessingTimeout
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import source_for_topic
 from pipeline.ops import metrics
 from pipeline.ops.logging import record_context
-from pipeline.worker.budget import ProcessingTimeout
-from pipeline.worker.process import BatchOutcome, BatchProcessor, DeadLetter
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from api_support import KEYS, RESTRICTED_VALUES, Corpus, Sample, audit_entries, 
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
-from pipeline.api.cli import audit, search
+from pipeline.cli.api import audit, search
 from pipeline.ingest.sources import Source
 from pipeline.settings import get_settings
 

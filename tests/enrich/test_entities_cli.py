@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from pipeline.enrich.cli import entities
+from pipeline.cli.entities import entities
 
 
 def test_extract_exact_only() -> None:

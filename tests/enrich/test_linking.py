@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import Elasticsearch
 
-from pipeline.enrich.clusters import ClusterAssignment
-from pipeline.enrich.exact import extract_exact
-from pipeline.enrich.linking import (
+from pipeline.api.linking import (
     entity_query,
     entity_view,
     linked_query,
@@ -18,6 +16,8 @@ from pipeline.enrich.linking import (
     shared_from_hit,
     strong_selectors,
 )
+from pipeline.enrich.clusters import ClusterAssignment
+from pipeline.enrich.exact import extract_exact
 from pipeline.enrich.mentions import Enrichment, EntityType
 from pipeline.index.document import build_document, doc_id
 from pipeline.index.mapping import ensure_index

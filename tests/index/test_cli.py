@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
-from pipeline.cli import cli
+from pipeline.cli.main import cli
 from pipeline.index.mapping import MAPPING_VERSION, index_name, resolve_alias
 from pipeline.settings import Settings, get_settings
 from tests.harness import stack_env

@@ -17,11 +17,11 @@ from pipeline.errors import ConfigError, RecordError
 from pipeline.index.document import build_document, doc_id, doc_version
 from pipeline.index.mapping import MAPPING_VERSION, ensure_index, index_name, resolve_alias
 from pipeline.index.reindex import plan, reindex_from_index
-from pipeline.index.reindex_kafka import ProcessBatch, reindex_from_kafka
 from pipeline.index.sink import BulkSink, IndexAction
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import parse_record
 from pipeline.settings import Settings
+from pipeline.worker.replay import ProcessBatch, reindex_from_kafka
 
 pytestmark = pytest.mark.integration
 

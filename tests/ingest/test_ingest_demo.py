@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pipeline.dev.demo import BAD_KINDS, generate
 from pipeline.errors import ValidationFailed
-from pipeline.ingest.demo import BAD_KINDS, generate
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import INTAKE_TOPICS
 from pipeline.ingest.validate import parse_record

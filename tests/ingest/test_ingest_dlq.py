@@ -15,11 +15,11 @@ from elasticsearch import Elasticsearch
 
 from pipeline.api.audit import AuditTrail
 from pipeline.api.models import AuditEntry
+from pipeline.cli.dlq import dlq as dlq_command
 from pipeline.clients import kafka_config
 from pipeline.errors import RecordError, ValidationFailed
 from pipeline.ingest import dlq
 from pipeline.ingest.dlq import DeadLetter, dead_letter_message, printable, replay_message
-from pipeline.ingest.dlq_cli import dlq as dlq_command
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import parse_record
 from pipeline.settings import Settings, get_settings

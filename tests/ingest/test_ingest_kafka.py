@@ -15,15 +15,15 @@ from click.testing import CliRunner
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
+from pipeline.admin.dlq_store import Selection, read_dead_letters, replay
+from pipeline.admin.producer import IntakeProducer
+from pipeline.cli.dlq import dlq as dlq_command
+from pipeline.cli.publish import demo, publish
 from pipeline.clients import kafka_config, kafka_security_config
+from pipeline.dev.demo import generate
 from pipeline.errors import ValidationFailed
 from pipeline.ingest import dlq
-from pipeline.ingest.commands import demo, publish
-from pipeline.ingest.demo import generate
 from pipeline.ingest.dlq import DeadLetter, dead_letter_message
-from pipeline.ingest.dlq_cli import dlq as dlq_command
-from pipeline.ingest.dlq_store import Selection, read_dead_letters, replay
-from pipeline.ingest.producer import IntakeProducer
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import INTAKE_TOPICS, Source
 from pipeline.ingest.validate import parse_record

@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline.ingest.sources import DLQ_TOPIC, INTAKE_TOPICS
-from pipeline.ingest.topics import (
+from pipeline.admin.topics import (
     TopicSpec,
     TopicState,
     ensure_topics,
     plan_topics,
     wanted_topics,
 )
+from pipeline.ingest.sources import DLQ_TOPIC, INTAKE_TOPICS
 from pipeline.settings import Settings
 
 

@@ -18,10 +18,10 @@ import pytest
 from kafka import KafkaAdminClient
 
 from pipeline.clients import new_kafka_client
+from pipeline.dev.stack import kafka
 from pipeline.errors import KafkaUnavailable
 from pipeline.ops.kafka_clients import build_client
 from pipeline.settings import Settings
-from pipeline.stack import kafka
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from pipeline.ops.cli import EXIT_UNREACHABLE, lag
+from pipeline.cli.lag import EXIT_UNREACHABLE, lag
 from pipeline.settings import get_settings
 from tests.harness import free_port
 

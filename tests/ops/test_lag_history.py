@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ops.cli import render_table
+from pipeline.cli.lag import render_table
 from pipeline.ops.history import LagTracker
 from pipeline.ops.lag import GroupSnapshot, Position
 from pipeline.ops.status import Status

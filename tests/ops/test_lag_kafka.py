@@ -15,16 +15,16 @@ from click.testing import CliRunner, Result
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from pipeline.cli.lag import EXIT_STUCK, lag
 from pipeline.clients import identity_env, kafka_config
+from pipeline.dev.stack.artifacts import kafka_classpath
 from pipeline.ingest.sources import Source
 from pipeline.ops import metrics
-from pipeline.ops.cli import EXIT_STUCK, lag
 from pipeline.ops.health import stuck_partitions_check
 from pipeline.ops.history import LagRow, LagTracker
 from pipeline.ops.lag import LagProbe
 from pipeline.ops.status import Status
 from pipeline.settings import Settings, get_settings
-from pipeline.stack.artifacts import kafka_classpath
 from pipeline.worker.observe import WorkerObserver
 from tests.harness import stack_env
 

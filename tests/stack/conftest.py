@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from pipeline import credentials
+from pipeline.dev.stack import control
 from pipeline.settings import Settings
-from pipeline.stack import control, credentials
 from tests.private_stack import private_stack
 
 

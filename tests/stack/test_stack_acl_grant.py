@@ -23,12 +23,12 @@ from kafka.admin import (
 )
 from kafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
+from pipeline.admin import acls
+from pipeline.admin.topics import ensure_topics
 from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable
 from pipeline.ingest.sources import dlq_topic, intake_topics
-from pipeline.ingest.topics import ensure_topics
 from pipeline.settings import Settings
-from pipeline.stack import acls
 from tests.harness import produce_as, stack_env
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.dev.stack import artifacts, elasticsearch, kafka
+from pipeline.dev.stack.process import RunAs, untraversable_parent
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, elasticsearch, kafka
-from pipeline.stack.process import RunAs, untraversable_parent
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:

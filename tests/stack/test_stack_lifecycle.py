@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.clients import elasticsearch_client, kafka_config
+from pipeline.dev.stack import control, elasticsearch, kafka, process
 from pipeline.settings import Settings
-from pipeline.stack import control, elasticsearch, kafka, process
 from tests.private_stack import private_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.dev.stack import control
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import control
 
 
 def listening() -> socket.socket:

@@ -17,13 +17,14 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
+from pipeline import credentials
+from pipeline.admin.topics import ensure_topics
 from pipeline.api.audit import AUDIT_MAPPING
 from pipeline.clients import elasticsearch_client, kafka_config, new_kafka_client
+from pipeline.dev.stack import elasticsearch as es_stack
+from pipeline.dev.stack import kafka
 from pipeline.ingest.sources import dlq_topic, intake_topics
-from pipeline.ingest.topics import ensure_topics
 from pipeline.settings import Settings
-from pipeline.stack import credentials, kafka
-from pipeline.stack import elasticsearch as es_stack
 from tests.harness import produce_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import cli
+from pipeline import credentials
+from pipeline.admin import acls
+from pipeline.cli import main as cli
 from pipeline.clients import (
     current_identity,
     elasticsearch_client,
@@ -21,9 +23,9 @@ from pipeline.clients import (
     use_identity,
     with_local_credentials,
 )
+from pipeline.dev.stack import control, elasticsearch, es_security, kafka, licence
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import acls, control, credentials, elasticsearch, es_security, kafka, licence
 
 
 @pytest.fixture

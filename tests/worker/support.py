@@ -23,12 +23,12 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError
 
+from pipeline.admin.acls import grant
+from pipeline.admin.dlq_store import read_dead_letters
 from pipeline.clients import elasticsearch_client, identity_env, kafka_config
 from pipeline.ingest.dlq import DeadLetter
-from pipeline.ingest.dlq_store import read_dead_letters
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
-from pipeline.stack.acls import grant
 from tests.harness import free_port
 
 

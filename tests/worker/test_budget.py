@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pipeline.worker.budget import Budget, ProcessingTimeout
+from pipeline.flow.budget import Budget, ProcessingTimeout
 
 # What the busy loops below would take if nothing interrupted them.
 UNINTERRUPTED_S = 20.0

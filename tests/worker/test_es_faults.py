@@ -17,12 +17,12 @@ from elasticsearch import Elasticsearch
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import SearchRefused, Unavailability
+from pipeline.flow.batch import BatchProcessor, DeadLetter
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
 from pipeline.ops import metrics
 from pipeline.worker.observe import agent_check
-from pipeline.worker.process import BatchProcessor, DeadLetter
 from pipeline.worker.runtime import AgentState, Runtime
 from tests.worker.support import (
     STREAM_TOPIC,

@@ -54,7 +54,7 @@ def test_a_record_whose_dead_letter_is_too_large_leaves_a_truncated_one_and_the_
     assert worker.alive(), worker.log()
 
     # the DLQ tools show the flag and refuse to replay it
-    from pipeline.ingest.dlq_store import replay
+    from pipeline.admin.dlq_store import replay
 
     result = replay(deployment.settings, [letter])
     [(skipped, why)] = result.skipped

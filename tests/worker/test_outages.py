@@ -14,8 +14,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch_client
+from pipeline.dev.stack import control
 from pipeline.settings import Settings
-from pipeline.stack import control
 from tests.private_stack import private_stack, stop_service
 from tests.worker.support import (
     Deployment,

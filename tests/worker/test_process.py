@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import SinkBackpressure
+from pipeline.flow.batch import BatchProcessor, DeadLetter
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
-from pipeline.worker.process import BatchProcessor, DeadLetter
 from pipeline.worker.runtime import Runtime
 
 TOPIC = "intake.public-reports"

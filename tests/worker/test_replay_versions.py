@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from pipeline.admin.dlq_store import replay
 from pipeline.errors import RecordError
 from pipeline.index.document import doc_version
 from pipeline.ingest.dlq import DeadLetter, dead_letter_message, replay_message
-from pipeline.ingest.dlq_store import replay
 from pipeline.ingest.records import FIRST_TIMESTAMP, RawRecord
 from pipeline.ingest.validate import parse_record
 from pipeline.settings import Settings

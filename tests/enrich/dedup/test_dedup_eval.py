@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from pipeline.enrich.dedup.cli import dedup
+from pipeline.cli.dedup import dedup
 from pipeline.enrich.dedup.evaluate import DEFAULT_LABELS, in_memory, load_labelled, score
 from pipeline.enrich.dedup.keys import DedupParams
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
+from pipeline.dev.stack import control, process
 from pipeline.errors import StackError
 from pipeline.settings import get_settings
-from pipeline.stack import control, process
 
 
 def _echo(message: str) -> None:
@@ -58,7 +58,7 @@ def compose_secrets(directory: Path) -> None:
 
     Then: docker compose --env-file DIRECTORY/compose.env up -d --build
     """
-    from pipeline.stack.containers import write_compose_secrets
+    from pipeline.dev.stack.containers import write_compose_secrets
 
     env_file = write_compose_secrets(directory)
     click.echo(f"docker compose --env-file {env_file} up -d --build")

@@ -56,7 +56,7 @@ def run(workers: int, api: bool, demo_count: int) -> None:
     Kafka + Elasticsearch stack (downloading it on first use). Then ensures the topics and the
     index, and supervises the stream workers and the search API, restarting any that dies.
     """
+    from pipeline.dev.supervise import run_all
     from pipeline.settings import get_settings
-    from pipeline.worker.supervise import run_all
 
     raise SystemExit(run_all(get_settings(), workers=workers, api=api, demo_count=demo_count))

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.dev.stack import elasticsearch
 from pipeline.settings import Settings
-from pipeline.stack import elasticsearch
 
 WITH_FLS = ("trial", "platinum", "enterprise")
 

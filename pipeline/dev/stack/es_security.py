@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.stack.credentials import IDENTITIES, StackCredentials
+from pipeline.credentials import IDENTITIES, StackCredentials
 
 AUDIT = "*-audit"
 NOT_AUDIT = "/~(.*-audit)/"

@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from pipeline import credentials
+from pipeline.credentials import IDENTITIES
+from pipeline.dev.stack import es_security, process
+from pipeline.dev.stack.kafka import AUTHORIZER
 from pipeline.settings import Settings
-from pipeline.stack import credentials, es_security, process
-from pipeline.stack.credentials import IDENTITIES
-from pipeline.stack.kafka import AUTHORIZER
 
 # The port the controller listens on inside the Kafka container; never published.
 CONTROLLER_PORT = 9093

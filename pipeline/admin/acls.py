@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pipeline import credentials
 from pipeline.clients import kafka_config, new_kafka_client
+from pipeline.dev.stack import kafka
 from pipeline.errors import KafkaUnavailable, StackError, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
-from pipeline.stack import credentials, kafka
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The intake and dead-letter topics: what should exist, and `pipeline topics` to create them."""
+"""The intake and dead-letter topics: what should exist, and creating what does not."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import click
-
-from pipeline.errors import KafkaUnavailable, PipelineError, map_kafka_errors
+from pipeline.errors import KafkaUnavailable, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 
 DEFAULT_DLQ_PARTITIONS = 1
 # Kafka's "topic already exists" error code: another worker created it between look and create.
@@ -104,7 +102,7 @@ def plan_topics(
     return to_create, outcomes
 
 
-def _admin(settings: Settings) -> Any:
+def admin_client(settings: Settings) -> Any:
     from kafka import KafkaAdminClient
 
     from pipeline.clients import kafka_config, new_kafka_client
@@ -141,7 +139,7 @@ def ensure_topics(
         settings, partitions=partitions, dlq_partitions=dlq_partitions, retention_ms=retention_ms
     )
     with map_kafka_errors("ensuring topics"):
-        admin = _admin(settings)
+        admin = admin_client(settings)
         try:
             to_create, outcomes = plan_topics(wanted, existing_topics(admin))
             if to_create:
@@ -157,7 +155,7 @@ def ensure_topics(
                 outcomes += _created(response, {s.name: s for s in to_create})
         finally:
             admin.close()
-    from pipeline.stack.acls import grant
+    from pipeline.admin.acls import grant
 
     grant(settings, configured=grant_acls)
     order = {spec.name: n for n, spec in enumerate(wanted)}
@@ -179,76 +177,3 @@ def _created(response: Mapping[str, Any], specs: Mapping[str, TopicSpec]) -> lis
             )
         outcomes.append(TopicOutcome(spec.name, state, spec.partitions, spec.partitions))
     return outcomes
-
-
-@click.group()
-def topics() -> None:
-    """Create and list the pipeline's Kafka topics (the four intake topics and intake.dlq)."""
-
-
-@topics.command()
-@click.option(
-    "--partitions",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Partitions per intake topic [default: PIPELINE_INTAKE_PARTITIONS, 6].",
-)
-@click.option(
-    "--dlq-partitions",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"Partitions of intake.dlq [default: {DEFAULT_DLQ_PARTITIONS}].",
-)
-@click.option(
-    "--retention-ms",
-    type=int,
-    default=None,
-    help="Retention of intake topics in ms, -1 for ever "
-    "[default: PIPELINE_INTAKE_RETENTION_MS, 30 days].",
-)
-@click.option(
-    "--grant-acls",
-    is_flag=True,
-    help="On a configured cluster, also grant this deployment's ACLs to ct-worker and "
-    "ct-operator, logged in as KAFKA_SASL_USERNAME (a super user). The local stack gets "
-    "them anyway.",
-)
-def ensure(
-    partitions: int | None, dlq_partitions: int | None, retention_ms: int | None, grant_acls: bool
-) -> None:
-    """Create the intake and dead-letter topics that do not exist yet (idempotent).
-
-    Existing topics are never changed; a partition count that differs from the one asked
-    for is reported, not fixed (Kafka can only add partitions, which reshuffles keys).
-    """
-    try:
-        outcomes = ensure_topics(
-            get_settings(),
-            partitions=partitions,
-            dlq_partitions=dlq_partitions,
-            retention_ms=retention_ms,
-            grant_acls=grant_acls,
-        )
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from exc
-    for outcome in outcomes:
-        click.echo(outcome.describe())
-
-
-@topics.command(name="list")
-@click.option("--all", "show_all", is_flag=True, help="Include Kafka's internal topics.")
-def list_topics(show_all: bool) -> None:
-    """List topics on the broker with their partition counts."""
-    settings = get_settings()
-    try:
-        with map_kafka_errors("listing topics"):
-            admin = _admin(settings)
-            try:
-                found = existing_topics(admin)
-            finally:
-                admin.close()
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from exc
-    for name in sorted(found):
-        if show_all or not name.startswith("__"):
-            click.echo(f"{name}\t{found[name]}")

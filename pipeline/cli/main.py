@@ -8,22 +8,22 @@ import click
 
 # Each entry: "module:attribute" of a click command or group. The module owns its command.
 COMMANDS: tuple[str, ...] = (
-    "pipeline.config_cli:config",
-    "pipeline.worker.cli:run",
-    "pipeline.worker.cli:worker",
-    "pipeline.stack.cli:stack",
-    "pipeline.ingest.topics:topics",
-    "pipeline.api.cli:api",
-    "pipeline.api.cli:search",
-    "pipeline.api.cli:audit",
-    "pipeline.ingest.commands:publish",
-    "pipeline.ingest.commands:demo",
-    "pipeline.ingest.dlq_cli:dlq",
-    "pipeline.ops.cli:lag",
-    "pipeline.enrich.dedup.cli:dedup",
-    "pipeline.enrich.cli:entities",
-    "pipeline.index.cli:index",
-    "pipeline.index.cli:reindex",
+    "pipeline.cli.config:config",
+    "pipeline.cli.run:run",
+    "pipeline.cli.run:worker",
+    "pipeline.cli.stack:stack",
+    "pipeline.cli.topics:topics",
+    "pipeline.cli.api:api",
+    "pipeline.cli.api:search",
+    "pipeline.cli.api:audit",
+    "pipeline.cli.publish:publish",
+    "pipeline.cli.publish:demo",
+    "pipeline.cli.dlq:dlq",
+    "pipeline.cli.lag:lag",
+    "pipeline.cli.dedup:dedup",
+    "pipeline.cli.entities:entities",
+    "pipeline.cli.index:index",
+    "pipeline.cli.index:reindex",
 )
 
 # The local-stack identity each command logs in as (pipeline.clients.use_identity); commands

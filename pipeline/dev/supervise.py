@@ -35,13 +35,13 @@ class Child:
 
 def prepare(settings: Settings) -> None:
     """Start the local stack when no cluster is configured; ensure topics, index, dedup state."""
+    from pipeline.admin.topics import ensure_topics
     from pipeline.clients import elasticsearch_client
     from pipeline.enrich.dedup import Deduplicator
     from pipeline.index.mapping import ensure_index
-    from pipeline.ingest.topics import ensure_topics
 
     if settings.uses_local_stack:
-        from pipeline.stack.control import up
+        from pipeline.dev.stack.control import up
 
         up(settings)
     ensure_topics(settings)

@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
+from pipeline import credentials
+from pipeline.dev.stack import artifacts, es_security, process
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, credentials, es_security, process
 
 CLUSTER_NAME = "ct-pipeline-local"
 

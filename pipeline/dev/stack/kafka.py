@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline import credentials
 from pipeline.clients import new_kafka_client
+from pipeline.dev.stack import artifacts, process
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import artifacts, credentials, process
 
 NODE_ID = 1
 SCRAM = "SCRAM-SHA-512"

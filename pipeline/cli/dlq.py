@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pipeline.ingest.commands import reported_errors
+from pipeline.cli.publish import reported_errors
 from pipeline.ingest.dlq import DeadLetter, printable
 from pipeline.ingest.sources import dlq_topic
 from pipeline.settings import get_settings
@@ -43,7 +43,7 @@ def list_(
 ) -> None:
     """List dead letters, oldest first: position, time, reason, origin and a preview of the
     value with reporter, caller and subject masked."""
-    from pipeline.ingest.dlq_store import Selection, read_dead_letters
+    from pipeline.admin.dlq_store import Selection, read_dead_letters
 
     select = Selection(reasons=frozenset(reasons), origin_topics=frozenset(origins))
     letters = read_dead_letters(get_settings(), _topic(topic), select=select)
@@ -80,7 +80,7 @@ def show(
 ) -> None:
     """Show one dead letter in full: POSITION is OFFSET (partition 0) or PARTITION:OFFSET,
     or give --partition and --offset."""
-    from pipeline.ingest.dlq_store import fetch
+    from pipeline.admin.dlq_store import fetch
 
     if position is not None:
         partition, offset = _position(position)
@@ -119,8 +119,8 @@ def replay(
     value and headers, and `pipeline.replay.count` incremented. With no filter, every
     dead letter is replayed, except truncated ones (refused: their value was cut).
     Replaying twice is harmless: indexing is idempotent."""
-    from pipeline.ingest.dlq_store import Selection, read_dead_letters
-    from pipeline.ingest.dlq_store import replay as send_back
+    from pipeline.admin.dlq_store import Selection, read_dead_letters
+    from pipeline.admin.dlq_store import replay as send_back
 
     settings = get_settings()
     wanted = frozenset(_position(p) for item in positions for p in item.split(",") if p)

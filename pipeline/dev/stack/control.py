@@ -9,9 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import credentials
+from pipeline.admin import acls
+from pipeline.dev.stack import artifacts, elasticsearch, kafka, licence, process
 from pipeline.errors import StackError
 from pipeline.settings import Settings
-from pipeline.stack import acls, artifacts, credentials, elasticsearch, kafka, licence, process
 
 Echo = Callable[[str], None]
 STOP_GRACE_S = 30.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.ingest import demo_data as d
+from pipeline.dev import demo_data as d
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
 
 __all__ = ["BAD_KINDS", "DemoRecord", "generate"]

@@ -59,7 +59,7 @@ def kafka_classpath(settings: Settings, echo: Echo) -> str:
     echo(f"resolving Kafka {settings.kafka_version} jars with Maven (first run downloads ~150 MB)")
     target.mkdir(parents=True, exist_ok=True)
     pom = target / "pom.xml"
-    pom.write_text(resources.files("pipeline.stack").joinpath("kafka-pom.xml").read_text())
+    pom.write_text(resources.files("pipeline.dev.stack").joinpath("kafka-pom.xml").read_text())
     _mvn(
         settings,
         [

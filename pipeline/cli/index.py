@@ -114,9 +114,9 @@ def _reindex(origin: str, mapping_version: int | None, delete_old: bool, batch_s
             page=batch_size,
         )
     else:
-        from pipeline.index.reindex_kafka import reindex_from_kafka
         from pipeline.ingest.sources import intake_topics
         from pipeline.worker.main import reindex_batch_processor
+        from pipeline.worker.replay import reindex_from_kafka
 
         # the worker package owns record processing; replay reuses it so documents come out
         # exactly as live ones do

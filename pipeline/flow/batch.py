@@ -6,7 +6,7 @@ ends either indexed (or a stale replay, which is success) or in `dead_letters` w
 a failure of Elasticsearch as a whole raises `SinkBackpressure` so the caller pauses and retries
 the batch (every stage is idempotent, so a retried batch gives the same result).
 
-Time budgets (pipeline/worker/budget.py) bound the CPU stages, validate and enrich: a batch over
+Time budgets (pipeline/flow/budget.py) bound the CPU stages, validate and enrich: a batch over
 `batch_budget_s` raises `ProcessingTimeout` and is rerun by `process_isolated`, where a record
 over `record_budget_s` is dead-lettered as `processing_timeout`. A batch therefore holds the
 thread at most `batch_budget_s + len(batch) * record_budget_s` in those stages.
@@ -24,13 +24,13 @@ from typing import Protocol
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import RecordError, SearchUnavailable
+from pipeline.flow.budget import Budget, ProcessingTimeout
 from pipeline.index.document import build_document, doc_id, doc_version
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
 from pipeline.ingest.validate import parse_record, source_for_topic
 from pipeline.ops.logging import record_context
-from pipeline.worker.budget import Budget, ProcessingTimeout
 
 log = logging.getLogger(__name__)
 

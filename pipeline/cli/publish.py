@@ -86,7 +86,7 @@ def publish(source_name: str, topic: str | None, compression: str, file: IO[byte
     Invalid lines are not sent: each is reported on stderr with its line number and
     reason. Exits 1 if any line was rejected or not acknowledged by the broker.
     """
-    from pipeline.ingest.producer import IntakeProducer
+    from pipeline.admin.producer import IntakeProducer
 
     source = Source(source_name)
     tally = Tally()
@@ -133,8 +133,8 @@ def demo(count: int, seed: int, rate: float, compression: str) -> None:
     places, postcodes, phone numbers, vehicles, emails, URLs and handles; exact and near
     duplicates; and a few deliberately bad records that must end on the dead-letter topic.
     """
-    from pipeline.ingest.demo import generate
-    from pipeline.ingest.producer import IntakeProducer
+    from pipeline.admin.producer import IntakeProducer
+    from pipeline.dev.demo import generate
 
     settings = get_settings()
     tally = Tally()

@@ -1,1 +1,0 @@
-"""The local Kafka (KRaft) and Elasticsearch stack, started from Maven Central artifacts."""
