@@ -1,36 +1,30 @@
-"""Bench harness: isolated deployments on the shared stack, worker processes, publishing, polling.
+"""Bench helpers: how a bench deploys, publishes, polls and measures.
 
-A `Deployment` is one pipeline instance on the shared Kafka broker and Elasticsearch node,
-isolated by a unique topic prefix, consumer group and index alias (as tests/worker does), so a
-bench run never sees another run's data and leaves nothing behind (`Deployment.remove`).
+Deployments and worker processes are the tests' harness (`tests/harness.py`): each bench phase
+runs on its own topic prefix, consumer group and index alias on the shared Kafka broker and
+Elasticsearch node, so a run never sees another run's data and leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.clients import identity_env, kafka_config
-from pipeline.ingest.sources import dlq_topic, intake_topics
+from pipeline.clients import kafka_config
 from pipeline.settings import Settings
-from tests.harness import free_port
+from tests.harness import Deployment, deployed, wait_for
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
     from pipeline.dev.demo import DemoRecord
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def progress(message: str) -> None:
@@ -43,192 +37,15 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """VmHWM (peak resident set) of a live process in MB; None once it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
-@dataclass
-class WorkerProcess:
-    """One `pipeline worker` subprocess; its peak RSS is sampled while it lives."""
-
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    peak_mb: float = 0.0
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def sample(self) -> None:
-        """Read VmHWM now (it only grows, so the last read before exit is the peak)."""
-        rss = peak_rss_mb(self.process.pid)
-        if rss is not None:
-            self.peak_mb = max(self.peak_mb, rss)
-
-    def stop(self, timeout_s: float = 60.0) -> None:
-        self.sample()
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-@dataclass
-class Deployment:
-    """Topics, group and alias of one isolated pipeline instance, and its workers."""
-
-    settings: Settings
-    name: str
-    log_dir: Path
-    workers: list[WorkerProcess] = field(default_factory=list)
-    # how to start one worker; a bench can point it at a patched worker to compare
-    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "pipeline", "worker"])
-
-    @property
-    def intake(self) -> list[str]:
-        return list(intake_topics(self.settings.topic_prefix))
-
-    @property
-    def dlq(self) -> str:
-        return dlq_topic(self.settings.topic_prefix)
-
-    @property
-    def alias(self) -> str:
-        return self.settings.index_alias
-
-    def topic(self, unprefixed: str) -> str:
-        return f"{self.settings.topic_prefix}{unprefixed}"
-
-    def env(self, port: int) -> dict[str, str]:
-        s = self.settings
-        env = dict(os.environ)
-        if not s.uses_local_stack:
-            env.update(KAFKA_BOOTSTRAP_SERVERS=s.kafka_servers, ELASTICSEARCH_URL=s.es_url)
-        # the worker's own state (faust's data directory) stays with the bench's logs, never
-        # in the shared stack's state dir; faust makes only the last level of its datadir
-        state = self.log_dir / f"{self.name}-state"
-        (state / "faust").mkdir(parents=True, exist_ok=True)
-        env.update(
-            PIPELINE_STATE_DIR=str(state),
-            PIPELINE_TOPIC_PREFIX=s.topic_prefix,
-            PIPELINE_CONSUMER_GROUP=s.consumer_group,
-            PIPELINE_INDEX_ALIAS=s.index_alias,
-            PIPELINE_WORKER_PORT=str(port),
-            PIPELINE_BATCH_SIZE=str(s.batch_size),
-            PIPELINE_BATCH_TIMEOUT_S=str(s.batch_timeout_s),
-            PIPELINE_LOG_FORMAT="json",
-        )
-        # its own state dir holds no stack credentials: pass the worker's (none without security)
-        env.update(identity_env(s, "worker"))
-        return env
-
-    def start_workers(self, count: int) -> list[WorkerProcess]:
-        started = []
-        for _ in range(count):
-            log_path = self.log_dir / f"{self.name}-worker-{len(self.workers)}.log"
-            with log_path.open("ab") as log:
-                process = subprocess.Popen(
-                    self.command,
-                    env=self.env(free_port()),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=REPO,
-                )
-            worker = WorkerProcess(process, log_path)
-            self.workers.append(worker)
-            started.append(worker)
-        return started
-
-    def stop_workers(self) -> float:
-        """Stop every worker; return the largest peak RSS (MB) any of them reached."""
-        peak = 0.0
-        for worker in self.workers:
-            worker.stop()
-            peak = max(peak, worker.peak_mb)
-        self.workers.clear()
-        return peak
-
-    def check_workers(self) -> None:
-        """Sample RSS; raise with the log tail if a worker died."""
-        for worker in self.workers:
-            worker.sample()
-            if not worker.alive():
-                raise RuntimeError(
-                    f"worker pid {worker.process.pid} exited with {worker.process.returncode}; "
-                    f"log {worker.log_path}:\n{worker.log_tail()}"
-                )
-
-
-@contextmanager
 def deployment(
-    base: Settings,
-    es: Elasticsearch,
-    log_dir: Path,
-    prefix: str,
-    command: list[str] | None = None,
-    **updates: Any,
-) -> Iterator[Deployment]:
-    """A fresh deployment with its topics created; workers stopped and everything deleted after.
+    base: Settings, log_dir: Path, prefix: str, command: list[str] | None = None
+) -> AbstractContextManager[Deployment]:
+    """A fresh deployment named `prefix-<8 hex>`, set up as an operator's: the pipeline's own
+    topics, its workers each with a state dir of their own; everything deleted after.
 
     `command` starts one worker instead of `python -m pipeline worker` (to A/B a patch).
     """
-    from pipeline.admin.topics import ensure_topics
-
-    name = unique_name(prefix)
-    settings = base.model_copy(
-        update={
-            "topic_prefix": f"{name}.",
-            "consumer_group": f"{name}-group",
-            "index_alias": f"{name}-reports",
-            **updates,
-        }
-    )
-    deployed = Deployment(settings, name, log_dir)
-    if command:
-        deployed.command = command
-    ensure_topics(settings)
-    try:
-        yield deployed
-    finally:
-        deployed.stop_workers()
-        remove(deployed, es)
-
-
-def remove(deployed: Deployment, es: Elasticsearch) -> None:
-    """Delete the deployment's topics, consumer groups, indices and templates."""
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(**kafka_config(deployed.settings))
-    try:
-        existing = set(admin.list_topics())
-        mine = [t for t in existing if t.startswith(deployed.name)]
-        if mine:
-            admin.delete_topics(mine)
-        groups = [str(g.get("group_id", "")) for g in admin.list_groups()]
-        ours = [g for g in groups if g.startswith(deployed.name)]
-        if ours:
-            admin.delete_groups(ours)
-    finally:
-        admin.close()
-    quiet = es.options(ignore_status=404)
-    quiet.indices.delete(index=f"{deployed.name}-*", expand_wildcards="all")
-    quiet.indices.delete_index_template(name=f"{deployed.name}-*")
+    return deployed(base, unique_name(prefix), log_dir, command=command, standalone=True)
 
 
 def group_state(settings: Settings) -> tuple[str, int]:
@@ -243,38 +60,19 @@ def group_state(settings: Settings) -> tuple[str, int]:
     return str(info.get("group_state", "")), len(info.get("members") or [])
 
 
-def wait_until(
-    predicate: Callable[[], bool],
-    what: str,
-    *,
-    timeout_s: float,
-    every_s: float = 0.5,
-    check: Callable[[], None] = lambda: None,
-) -> float:
-    """Poll until `predicate()`; return when (time.time()); raise after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        check()
-        if predicate():
-            return time.time()
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(every_s)
-
-
-def wait_group_stable(deployed: Deployment, members: int, timeout_s: float = 240.0) -> None:
+def wait_group_stable(dep: Deployment, members: int, timeout_s: float = 240.0) -> None:
     """Wait until the group is Stable with `members` consumers (partitions assigned)."""
 
     def stable() -> bool:
-        state, count = group_state(deployed.settings)
+        state, count = group_state(dep.settings)
         return state == "Stable" and count == members
 
-    wait_until(
+    wait_for(
         stable,
-        f"group {deployed.settings.consumer_group} stable with {members} member(s)",
-        timeout_s=timeout_s,
+        timeout_s,
+        f"group {dep.settings.consumer_group} stable with {members} member(s)",
         every_s=1.0,
-        check=deployed.check_workers,
+        check=dep.check_workers,
     )
 
 

@@ -52,7 +52,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import common
-from bench.common import Deployment, progress
+from bench.common import progress
+from tests.harness import REPO, Deployment
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -148,7 +149,7 @@ def naive_pipeline(
     from pipeline.clients import kafka_config
     from pipeline.enrich.ner import MODEL
 
-    with common.deployment(base, es, log_dir, "bench-e2e-naive") as dep:
+    with common.deployment(base, log_dir, "bench-e2e-naive") as dep:
         common.publish(dep.settings, records)
         nlp = spacy.load(MODEL)  # every component, as a tutorial loads it
         index = f"{dep.name}-naive"
@@ -487,7 +488,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     es = elasticsearch_client(base)
     ensure_stack(base, es)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out: Path = args.out or common.REPO / "bench" / "results" / f"e2e-{stamp}.json"
+    out: Path = args.out or REPO / "bench" / "results" / f"e2e-{stamp}.json"
     log_dir = out.parent / f"{out.stem}-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     progress(f"generating {args.count} records (seed {args.seed}); worker logs in {log_dir}")
@@ -532,13 +533,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress(f"  {results['naive']['rate']:.1f} records/s")
     if "e2e-1" not in args.skip:
         progress("end to end, 1 worker")
-        with common.deployment(base, es, log_dir, "bench-e2e-w1", worker) as dep:
+        with common.deployment(base, log_dir, "bench-e2e-w1", worker) as dep:
             results["deployments"].append(dep.name)
             results["e2e_1"] = throughput(dep, es, corpus, 1, args.stall_s)
             peak_rss = max(peak_rss, dep.stop_workers())
         progress(f"  {results['e2e_1']['rate']:.1f} records/s")
     if not {"e2e-2", "latency"} <= args.skip:
-        with common.deployment(base, es, log_dir, "bench-e2e-w2", worker) as dep:
+        with common.deployment(base, log_dir, "bench-e2e-w2", worker) as dep:
             results["deployments"].append(dep.name)
             if "e2e-2" not in args.skip:
                 progress("end to end, 2 workers")
@@ -556,7 +557,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             peak_rss = max(peak_rss, dep.stop_workers())
     if "catchup" not in args.skip:
         progress(f"catch-up: backlog of {args.catchup_count} records, then 2 workers")
-        with common.deployment(base, es, log_dir, "bench-e2e-catchup", worker) as dep:
+        with common.deployment(base, log_dir, "bench-e2e-catchup", worker) as dep:
             results["deployments"].append(dep.name)
             results["catchup"] = catch_up(dep, corpus[: args.catchup_count], 2, args.stall_s)
             peak_rss = max(peak_rss, dep.stop_workers())

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 
 from pipeline.enrich.extract import Enricher, enrich_doc
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
 FIRST = ["John", "Fatima", "Daniel", "Aisha", "Craig", "Priya", "Liam", "Sarah", "Imran", "Emma"]
@@ -78,7 +78,7 @@ def make_reports(n: int, seed: int = 7) -> list[Report]:
             source_id=f"bench-{i}",
             received_at=datetime(2024, 3, 12, tzinfo=UTC),
             text=make_text(rng),
-            location=Location(text=rng.choice(PLACES)) if i % 3 == 0 else None,
+            location=ReportLocation(text=rng.choice(PLACES)) if i % 3 == 0 else None,
             origin=Origin(topic="intake.hotline-calls", partition=0, offset=i),
         )
         for i in range(n)

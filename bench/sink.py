@@ -27,7 +27,7 @@ from pipeline.enrich.mentions import Enrichment, EntityType, Mention
 from pipeline.index.document import build_document, doc_id, doc_version
 from pipeline.index.mapping import create_index, probe_text_analyzer
 from pipeline.index.sink import BulkSink, IndexAction
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 from pipeline.settings import Settings
 
@@ -49,7 +49,7 @@ def build_actions(count: int) -> list[IndexAction]:
             source_id=f"bench-{n}",
             received_at=start + timedelta(seconds=n),
             text=text,
-            location=Location(text="Leeds", postcode="LS1 4DY", lat=53.8, lon=-1.55),
+            location=ReportLocation(text="Leeds", postcode="LS1 4DY", lat=53.8, lon=-1.55),
             attributes={"channel": "online_form"},
             restricted={"reporter": {"name": "A Person", "email": "a@example.org"}},
             origin=Origin(

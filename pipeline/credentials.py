@@ -96,3 +96,17 @@ def create(state_dir: Path) -> StackCredentials:
     with os.fdopen(fd, "w") as handle:
         handle.write(body)
     return StackCredentials(passwords)
+
+
+def admin_kafka_options(state_dir: Path) -> dict[str, str]:
+    """kafka-python options for `ct-admin` on the local broker (PLAIN: works before the SCRAM
+    users exist), or none for a stack without security."""
+    secrets = load(state_dir)
+    if secrets is None:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": secrets.username("admin"),
+        "sasl_plain_password": secrets.password("admin"),
+    }

@@ -26,7 +26,7 @@ from pipeline.dev.stack.process import port_open
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 from tests.conftest import delete_everything_named
-from tests.worker.support import free_port, wait_for
+from tests.harness import free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

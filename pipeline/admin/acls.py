@@ -18,7 +18,6 @@ from typing import Any
 
 from pipeline import credentials
 from pipeline.clients import kafka_config, new_kafka_client
-from pipeline.dev.stack import kafka
 from pipeline.errors import KafkaUnavailable, StackError, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
@@ -88,7 +87,7 @@ def _admin(settings: Settings) -> Iterator[Any]:
             "bootstrap_servers": f"127.0.0.1:{settings.stack_kafka_port}",
             "client_id": client_id,
             "request_timeout_ms": timeout,
-            **kafka.admin_config(settings),
+            **credentials.admin_kafka_options(settings.state_dir),
         }
     client = new_kafka_client(KafkaAdminClient, **config)
     try:

@@ -30,7 +30,7 @@ class LinkedReport:
 
 
 @dataclass(frozen=True, slots=True)
-class EntityView:
+class EntityHits:
     """One selector across the index: the reports naming it, per-source counts, first/last seen."""
 
     type: str
@@ -137,12 +137,12 @@ def entity_query(kind: EntityType | str, value: str, limit: int) -> dict[str, An
 
 def entity_view(
     es: Elasticsearch, alias: str, kind: EntityType | str, value: str, limit: int = 50
-) -> EntityView:
+) -> EntityHits:
     """Everything the index knows about one selector value (give it in normal form)."""
     with map_es_errors("entity view"):
         response = es.search(index=alias, body=entity_query(kind, value, limit))
     aggs = response["aggregations"]
-    return EntityView(
+    return EntityHits(
         type=EntityType(kind).value,
         value=value,
         total=response["hits"]["total"]["value"],

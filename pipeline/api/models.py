@@ -1,6 +1,6 @@
 """Response shapes of the search API; built from hits through an allow-list of fields.
 
-`Report.from_hit` copies only the fields named here, and copies `restricted` only when the
+`ReportOut.from_hit` copies only the fields named here, and copies `restricted` only when the
 caller may see it, so a restricted value cannot reach an analyst even if Elasticsearch
 returned it (the request already excludes it: this is the second, defensive layer).
 """
@@ -19,10 +19,10 @@ __all__ = [
     "AuditEntry",
     "Bucket",
     "EntityView",
-    "Mention",
-    "Report",
+    "MentionOut",
+    "ReportOut",
     "ReportView",
-    "RestrictedMention",
+    "RestrictedMentionOut",
     "SearchPage",
     "Segment",
     "split_fragment",
@@ -36,7 +36,7 @@ class Segment(BaseModel):
     hit: bool = False
 
 
-class Mention(BaseModel):
+class MentionOut(BaseModel):
     """One entity mention: `text[start:end]` of the report, normalised to `value`."""
 
     model_config = ConfigDict(extra="ignore")
@@ -48,7 +48,7 @@ class Mention(BaseModel):
     end: int = 0
 
 
-class RestrictedMention(Mention):
+class RestrictedMentionOut(MentionOut):
     """A mention of a restricted value: offsets into `restricted_text`, `field` what it repeats."""
 
     field: str | None = Field(None, description="The restricted field it repeats: `caller.phone`.")
@@ -61,7 +61,7 @@ class Bucket(BaseModel):
     count: int
 
 
-class Report(BaseModel):
+class ReportOut(BaseModel):
     """One report as an API caller may see it."""
 
     id: str
@@ -76,7 +76,7 @@ class Report(BaseModel):
     location: dict[str, Any] | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     entities: dict[str, list[str]] = Field(default_factory=dict)
-    entity_mentions: list[Mention] = Field(default_factory=list)
+    entity_mentions: list[MentionOut] = Field(default_factory=list)
     highlights: list[list[Segment]] = Field(default_factory=list)
     similar: int = Field(0, description="Other reports of its cluster that match the same search.")
     shared: dict[str, list[str]] = Field(
@@ -93,12 +93,12 @@ class Report(BaseModel):
     restricted_entities: dict[str, list[str]] | None = Field(
         None, description="Restricted values masked out of `text`; only for the `restricted` role."
     )
-    restricted_mentions: list[RestrictedMention] | None = Field(
+    restricted_mentions: list[RestrictedMentionOut] | None = Field(
         None, description="Where they are in `restricted_text`; only for the `restricted` role."
     )
 
     @classmethod
-    def from_hit(cls, hit: dict[str, Any], *, sees_restricted: bool) -> Report:
+    def from_hit(cls, hit: dict[str, Any], *, sees_restricted: bool) -> ReportOut:
         """Build from one Elasticsearch hit, keeping only allowed fields."""
         highlights = [split_fragment(f) for f in (hit.get("highlight") or {}).get("text", [])]
         similar = 0
@@ -111,7 +111,9 @@ class Report(BaseModel):
         return report.model_copy(update={"highlights": highlights, "similar": similar})
 
     @classmethod
-    def from_source(cls, doc_id: str, source: dict[str, Any], *, sees_restricted: bool) -> Report:
+    def from_source(
+        cls, doc_id: str, source: dict[str, Any], *, sees_restricted: bool
+    ) -> ReportOut:
         """Build from a document's `_source` (or a summary of it), keeping only allowed fields."""
         location = source.get("location")
         restricted = _plain_dict(source.get("restricted")) if sees_restricted else {}
@@ -133,7 +135,7 @@ class Report(BaseModel):
             attributes=_plain_dict(source.get("attributes")),
             entities=_entities(source.get("entities")),
             entity_mentions=[
-                Mention.model_validate(m) for m in source.get("entity_mentions") or []
+                MentionOut.model_validate(m) for m in source.get("entity_mentions") or []
             ],
             restricted=restricted if sees_restricted else None,
             restricted_text=original if isinstance(original, str) else None,
@@ -146,9 +148,9 @@ def _plain_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _restricted_mentions(value: Any) -> list[RestrictedMention]:
+def _restricted_mentions(value: Any) -> list[RestrictedMentionOut]:
     items = value if isinstance(value, list) else []
-    return [RestrictedMention.model_validate(m) for m in items if isinstance(m, dict)]
+    return [RestrictedMentionOut.model_validate(m) for m in items if isinstance(m, dict)]
 
 
 def _entities(value: Any) -> dict[str, list[str]]:
@@ -180,7 +182,7 @@ class SearchPage(BaseModel):
 
     total: int
     clusters: int | None = Field(None, description="Distinct clusters among all hits (collapsed).")
-    results: list[Report]
+    results: list[ReportOut]
     facets: dict[str, list[Bucket]] = Field(default_factory=dict)
     next_cursor: str | None = None
 
@@ -188,10 +190,10 @@ class SearchPage(BaseModel):
 class ReportView(BaseModel):
     """One report with the other members of its cluster and the reports linked to it."""
 
-    report: Report
+    report: ReportOut
     cluster_size: int = 1
-    cluster: list[Report] = Field(default_factory=list)
-    linked: list[Report] = Field(default_factory=list)
+    cluster: list[ReportOut] = Field(default_factory=list)
+    linked: list[ReportOut] = Field(default_factory=list)
 
 
 class EntityView(BaseModel):
@@ -203,7 +205,7 @@ class EntityView(BaseModel):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     sources: list[Bucket] = Field(default_factory=list)
-    reports: list[Report] = Field(default_factory=list)
+    reports: list[ReportOut] = Field(default_factory=list)
 
 
 class AuditEntry(BaseModel):

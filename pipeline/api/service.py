@@ -17,7 +17,7 @@ import elasticsearch
 from pipeline.api import linking, queries
 from pipeline.api.audit import Action, AuditTrail
 from pipeline.api.auth import Principal
-from pipeline.api.models import AuditEntry, Bucket, EntityView, Report, ReportView, SearchPage
+from pipeline.api.models import AuditEntry, Bucket, EntityView, ReportOut, ReportView, SearchPage
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 
@@ -115,7 +115,7 @@ class SearchService:
         body = queries.search_body(params, principal.sees_restricted)
         response = self._search("search reports", body)
         hits = response["hits"]["hits"]
-        results = [Report.from_hit(h, sees_restricted=principal.sees_restricted) for h in hits]
+        results = [ReportOut.from_hit(h, sees_restricted=principal.sees_restricted) for h in hits]
         next_cursor = None
         if hits and len(hits) == params.size:
             if params.collapse:
@@ -148,8 +148,8 @@ class SearchService:
         view: ReportView | None = None
         if hits:
             hit = hits[0]
-            report = Report.from_hit(hit, sees_restricted=sees)
-            cluster: list[Report] = []
+            report = ReportOut.from_hit(hit, sees_restricted=sees)
+            cluster: list[ReportOut] = []
             cluster_size = 1
             if report.cluster_id:
                 members = self._search(
@@ -157,7 +157,7 @@ class SearchService:
                     queries.cluster_members_body(report.cluster_id, report.id, sees),
                 )
                 cluster = [
-                    Report.from_hit(h, sees_restricted=sees) for h in members["hits"]["hits"]
+                    ReportOut.from_hit(h, sees_restricted=sees) for h in members["hits"]["hits"]
                 ]
                 cluster_size = 1 + int(members["hits"]["total"]["value"])
             # Linked reports come back as summaries (never text or restricted fields).
@@ -167,7 +167,7 @@ class SearchService:
             except _MissingIndexError:
                 found = []
             linked = [
-                Report.from_source(link.id, dict(link.summary), sees_restricted=sees).model_copy(
+                ReportOut.from_source(link.id, dict(link.summary), sees_restricted=sees).model_copy(
                     update={"shared": link.shared}
                 )
                 for link in found
@@ -204,7 +204,7 @@ class SearchService:
             with _translate("view an entity"):
                 found = linking.entity_view(self.es, self.alias, entity_type, normal)
         except _MissingIndexError:
-            found = linking.EntityView(type=entity_type.value, value=normal, total=0)
+            found = linking.EntityHits(type=entity_type.value, value=normal, total=0)
         view = EntityView(
             type=found.type,
             value=found.value,
@@ -213,7 +213,7 @@ class SearchService:
             last_seen=found.last_seen,
             sources=[Bucket(value=k, count=v) for k, v in found.sources.items()],
             reports=[
-                Report.from_source(str(doc.get("id")), doc, sees_restricted=sees)
+                ReportOut.from_source(str(doc.get("id")), doc, sees_restricted=sees)
                 for doc in found.reports
             ],
         )

@@ -114,16 +114,15 @@ def _reindex(origin: str, mapping_version: int | None, delete_old: bool, batch_s
             page=batch_size,
         )
     else:
+        from pipeline.flow.assemble import replay_processor
         from pipeline.ingest.sources import intake_topics
-        from pipeline.worker.main import reindex_batch_processor
         from pipeline.worker.replay import reindex_from_kafka
 
-        # the worker package owns record processing; replay reuses it so documents come out
-        # exactly as live ones do
+        # the live batch path, so documents come out exactly as live ones do
         result = reindex_from_kafka(
             es,
             settings,
-            reindex_batch_processor(settings, es),
+            replay_processor(settings, es),
             topics=list(intake_topics(settings.topic_prefix)),
             version=mapping_version,
             delete_old=delete_old,

@@ -6,25 +6,50 @@ import importlib
 
 import click
 
-# Each entry: "module:attribute" of a click command or group. The module owns its command.
-COMMANDS: tuple[str, ...] = (
-    "pipeline.cli.config:config",
-    "pipeline.cli.run:run",
-    "pipeline.cli.run:worker",
-    "pipeline.cli.stack:stack",
-    "pipeline.cli.topics:topics",
-    "pipeline.cli.api:api",
-    "pipeline.cli.api:search",
-    "pipeline.cli.api:audit",
-    "pipeline.cli.publish:publish",
-    "pipeline.cli.publish:demo",
-    "pipeline.cli.dlq:dlq",
-    "pipeline.cli.lag:lag",
-    "pipeline.cli.dedup:dedup",
-    "pipeline.cli.entities:entities",
-    "pipeline.cli.index:index",
-    "pipeline.cli.index:reindex",
-)
+# The command groups, by who uses them: (name, "module:attribute" of its click command or
+# group, the one line `pipeline --help` shows). Each module under pipeline/cli/ owns its commands.
+SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Run the pipeline": (
+        ("run", "pipeline.cli.run:run", "Run the whole pipeline on this machine until stopped"),
+        ("worker", "pipeline.cli.run:worker", "Run one stream worker (one per core)"),
+        ("api", "pipeline.cli.api:api", "Serve the search API and the analysts' web page"),
+    ),
+    "Analysts": (
+        ("search", "pipeline.cli.api:search", "Search the reports through the search API"),
+        ("audit", "pipeline.cli.api:audit", "List the audit trail (auditors and operators)"),
+    ),
+    "Operators": (
+        ("lag", "pipeline.cli.lag:lag", "Show consumer lag per group and partition"),
+        ("dlq", "pipeline.cli.dlq:dlq", "List, show and replay dead-letter records"),
+        ("publish", "pipeline.cli.publish:publish", "Validate and publish a JSON-lines file"),
+        ("reindex", "pipeline.cli.index:reindex", "Rebuild the index into a new version"),
+    ),
+    "Set up": (
+        ("topics", "pipeline.cli.topics:topics", "Create and list the Kafka topics"),
+        ("index", "pipeline.cli.index:index", "Create and inspect the Elasticsearch index"),
+        ("config", "pipeline.cli.config:config", "Show the settings read from the environment"),
+    ),
+    "Develop and evaluate": (
+        ("stack", "pipeline.cli.stack:stack", "Run the local Kafka and Elasticsearch"),
+        ("demo", "pipeline.cli.publish:demo", "Publish a realistic mixed demo stream"),
+        ("entities", "pipeline.cli.entities:entities", "Extract entities and score extraction"),
+        ("dedup", "pipeline.cli.dedup:dedup", "Score deduplication on labelled pairs"),
+    ),
+}
+
+
+class _Sections(click.Group):
+    """Lists the commands under their section headings, in the order of SECTIONS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for entries in SECTIONS.values() for name, _, _ in entries]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        width = max(len(name) for name in self.list_commands(ctx))
+        for section, entries in SECTIONS.items():
+            with formatter.section(section):
+                formatter.write_dl([(name.ljust(width), line) for name, _, line in entries])
+
 
 # The local-stack identity each command logs in as (pipeline.clients.use_identity); commands
 # not named here (set-up, stack, topics, index, reindex, dedup eval) run as admin.
@@ -41,7 +66,10 @@ IDENTITIES: dict[str, str] = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_Sections,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="ct-intake-pipeline")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -58,10 +86,14 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    for spec in COMMANDS:
-        module_name, attribute = spec.split(":")
-        command = getattr(importlib.import_module(module_name), attribute)
-        cli.add_command(command)
+    for entries in SECTIONS.values():
+        for name, spec, line in entries:
+            module_name, attribute = spec.split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if command.name != name:
+                raise RuntimeError(f"{spec} is named {command.name!r}, listed as {name!r}")
+            command.short_help = line
+            cli.add_command(command)
 
 
 _register()

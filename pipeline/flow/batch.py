@@ -1,15 +1,16 @@
-"""One batch through the stages: validate, enrich, deduplicate, index. Plain, synchronous, no Kafka.
+"""The batch path: an ordered list of steps over one `Item` per record. Synchronous, no Kafka.
 
-The stream wiring (pipeline/worker/app.py) hands a batch of raw records to `BatchProcessor.process`
-in a worker thread and gets back which records must be dead-lettered. Every record of the batch
-ends either indexed (or a stale replay, which is success) or in `dead_letters` with the reason;
-a failure of Elasticsearch as a whole raises `SinkBackpressure` so the caller pauses and retries
-the batch (every stage is idempotent, so a retried batch gives the same result).
+The stream wiring (pipeline/worker/) hands a batch of raw records to `BatchProcessor.process` in
+a worker thread and gets back what became of each. Every record ends settled (indexed, or a
+stale replay, which is success) or rejected with the reason; a failure of Elasticsearch as a
+whole raises `SearchUnavailable` so the caller pauses and retries the batch (every step is
+idempotent, so a retried batch gives the same result). The steps are assembled in
+pipeline/flow/assemble.py; each runs only over the items still open.
 
-Time budgets (pipeline/flow/budget.py) bound the CPU stages, validate and enrich: a batch over
+Time budgets (pipeline/flow/budget.py) bound the CPU steps (`interruptible`): a batch over
 `batch_budget_s` raises `ProcessingTimeout` and is rerun by `process_isolated`, where a record
 over `record_budget_s` is dead-lettered as `processing_timeout`. A batch therefore holds the
-thread at most `batch_budget_s + len(batch) * record_budget_s` in those stages.
+thread at most `batch_budget_s + len(batch) * record_budget_s` in those steps.
 """
 
 from __future__ import annotations
@@ -18,52 +19,41 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
-from pipeline.enrich.clusters import ClusterAssignment
-from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import RecordError, SearchUnavailable
 from pipeline.flow.budget import Budget, ProcessingTimeout
-from pipeline.index.document import build_document, doc_id, doc_version
-from pipeline.index.sink import IndexAction, ItemOutcome
+from pipeline.flow.item import Item, Rejection
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
-from pipeline.ingest.validate import parse_record, source_for_topic
+from pipeline.ingest.validate import source_for_topic
 from pipeline.ops.logging import record_context
+
+__all__ = ["BatchOutcome", "BatchProcessor", "Step"]
 
 log = logging.getLogger(__name__)
 
 
-class Enriches(Protocol):
-    """What the processor needs from the enrich stage (pipeline.enrich.extract.Enricher)."""
+class Step(Protocol):
+    """One step of the batch path.
 
-    def enrich(self, reports: Sequence[Report]) -> list[Enrichment]: ...
+    `name` labels the step's timings (`ct_pipeline_stage_duration_seconds{stage=...}`) and the
+    dead letters of records that crash it or run out of time in it (`__connect.errors.stage`).
+    `interruptible` steps are pure CPU work that the time budget may stop mid-way; steps that
+    talk to Elasticsearch or Kafka are not (a request cut in half helps no one).
+    """
 
+    @property
+    def name(self) -> str: ...
 
-class Deduplicates(Protocol):
-    """What the processor needs from dedup (pipeline.enrich.dedup.Deduplicator)."""
+    @property
+    def interruptible(self) -> bool: ...
 
-    def assign(
-        self, reports: Sequence[Report], enrichments: Sequence[Enrichment]
-    ) -> list[ClusterAssignment]: ...
-
-
-class Sinks(Protocol):
-    """What the processor needs from the index sink (pipeline.index.sink.BulkSink)."""
-
-    def write(self, actions: Sequence[IndexAction], *, index: str) -> list[ItemOutcome]: ...
+    def run(self, items: Sequence[Item]) -> None:
+        """Fill in this step's part of each open item, or reject it; raising fails the batch."""
 
 
 StageTimer = Callable[[str, float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A record that must go to the dead-letter topic, and why."""
-
-    record: RawRecord
-    error: RecordError
 
 
 @dataclass(slots=True)
@@ -72,7 +62,24 @@ class BatchOutcome:
 
     indexed: list[Report] = field(default_factory=list)
     stale: list[Report] = field(default_factory=list)
-    dead_letters: list[DeadLetter] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def add(self, item: Item) -> None:
+        """Count one finished item."""
+        if item.rejection is not None:
+            self.rejected.append(item.rejection)
+        elif item.report is not None and item.settled == "indexed":
+            self.indexed.append(item.report)
+        elif item.report is not None and item.settled == "stale":
+            self.stale.append(item.report)
+        else:  # every path ends in a step that settles what it does not reject
+            raise RuntimeError(f"record at offset {item.record.offset} left the path unsettled")
+
+    def merge(self, other: BatchOutcome) -> None:
+        """Add another outcome's records to this one."""
+        self.indexed += other.indexed
+        self.stale += other.stale
+        self.rejected += other.rejected
 
 
 def _no_timer(stage: str, seconds: float) -> None:
@@ -81,82 +88,37 @@ def _no_timer(stage: str, seconds: float) -> None:
 
 @dataclass
 class BatchProcessor:
-    """Runs the stages over a batch; `index` is the alias or index name written to."""
+    """Runs `steps`, in order, over a batch."""
 
-    enricher: Enriches
-    deduplicator: Deduplicates
-    sink: Sinks
-    index: str
+    steps: Sequence[Step]
     on_stage: StageTimer = _no_timer
     record_budget_s: float = 10.0
     batch_budget_s: float = 120.0
     budget: Budget = field(default_factory=Budget)
     # The step `process` is in (the dead-letter stage of a record that crashes it).
-    _stage: str = field(default="ingest", init=False, repr=False)
+    _stage: str = field(default="", init=False, repr=False)
 
     def process(self, records: Sequence[RawRecord]) -> BatchOutcome:
-        """Validate, enrich, deduplicate and index `records`; see the module docstring."""
-        outcome = BatchOutcome()
+        """Run every step over `records`; see the module docstring."""
         started = time.perf_counter()
-        valid: list[tuple[RawRecord, Report]] = []
-        self._stage = "ingest"
-        with self.budget.interruptible():
-            for record in records:
-                try:
-                    valid.append((record, parse_record(record)))
-                except RecordError as exc:
-                    outcome.dead_letters.append(DeadLetter(record, exc))
-        self._timed("validate", started)
-        if valid:
-            self._enrich_and_index(valid, outcome)
-        self._timed("batch", started)
-        return outcome
-
-    def _enrich_and_index(
-        self, valid: list[tuple[RawRecord, Report]], outcome: BatchOutcome
-    ) -> None:
-        reports = [report for _, report in valid]
-        started = time.perf_counter()
-        self._stage = "enrich"
-        with self.budget.interruptible():
-            enrichments = self.enricher.enrich(reports)
-        self._timed("enrich", started)
-
-        started = time.perf_counter()
-        self._stage = "dedup"
-        clusters = self.deduplicator.assign(reports, enrichments)
-        self._timed("dedup", started)
-
-        ingested_at = datetime.now(UTC)
-        actions = [
-            IndexAction(
-                doc_id=doc_id(report.source, report.source_id),
-                version=doc_version(report),
-                document=build_document(report, enrichment, cluster, ingested_at=ingested_at),
-                ref=(record, report),
-            )
-            for (record, report), enrichment, cluster in zip(
-                valid, enrichments, clusters, strict=True
-            )
-        ]
-        started = time.perf_counter()
-        self._stage = "index"
-        results = self.sink.write(actions, index=self.index)
-        self._timed("index", started)
-        for result in results:
-            record, report = result.action.ref
-            if result.status == "indexed":
-                outcome.indexed.append(report)
-            elif result.status == "stale":
-                outcome.stale.append(report)
+        items = [Item(record) for record in records]
+        for step in self.steps:
+            open_items = [item for item in items if item.open]
+            if not open_items:
+                break
+            self._stage = step.name
+            step_started = time.perf_counter()
+            if step.interruptible:
+                with self.budget.interruptible():
+                    step.run(open_items)
             else:
-                error = RecordError(
-                    f"Elasticsearch rejected the document: {result.error}",
-                    stage="index",
-                    reason="index_rejected",
-                    details={"error": result.error},
-                )
-                outcome.dead_letters.append(DeadLetter(record, error))
+                step.run(open_items)
+            self.on_stage(step.name, time.perf_counter() - step_started)
+        outcome = BatchOutcome()
+        for item in items:
+            outcome.add(item)
+        self.on_stage("batch", time.perf_counter() - started)
+        return outcome
 
     def process_within_budget(self, records: Sequence[RawRecord]) -> BatchOutcome:
         """`process` with the batch budget: raises `ProcessingTimeout` once it is spent."""
@@ -166,17 +128,16 @@ class BatchProcessor:
     def process_isolated(self, records: Sequence[RawRecord]) -> BatchOutcome:
         """Process one record at a time, each within the record budget, dead-lettering any
         record whose processing crashes (`processing_error`) or runs out of time
-        (`processing_timeout`), labelled with the stage it was in.
+        (`processing_timeout`), labelled with the step it was in.
 
         Used after `process` raised something other than an Elasticsearch outage, or ran
         out of time: one record must cost that record, never the batch or the worker.
         """
         outcome = BatchOutcome()
         for record in records:
-            context = record_context(record, source=source_for_topic(record.topic))
             try:
                 with self.budget.limit(self.record_budget_s):
-                    single = self.process([record])
+                    outcome.merge(self.process([record]))
             except SearchUnavailable:
                 raise
             except ProcessingTimeout:
@@ -184,7 +145,7 @@ class BatchProcessor:
                     "record over its %.1fs budget in the %s stage; dead-lettering it",
                     self.record_budget_s,
                     self._stage,
-                    extra=context,
+                    extra=_context(record),
                 )
                 error = RecordError(
                     f"processing took longer than the {self.record_budget_s:g}s record budget"
@@ -193,11 +154,12 @@ class BatchProcessor:
                     reason="processing_timeout",
                     details={"budget_s": self.record_budget_s},
                 )
-                outcome.dead_letters.append(DeadLetter(record, error))
-                continue
+                outcome.rejected.append(Rejection(record, error))
             except Exception as exc:
                 log.exception(
-                    "record crashed the %s stage; dead-lettering it", self._stage, extra=context
+                    "record crashed the %s stage; dead-lettering it",
+                    self._stage,
+                    extra=_context(record),
                 )
                 error = RecordError(
                     f"processing failed: {type(exc).__name__}: {exc}",
@@ -205,12 +167,9 @@ class BatchProcessor:
                     reason="processing_error",
                     details={"exception": type(exc).__name__},
                 )
-                outcome.dead_letters.append(DeadLetter(record, error))
-                continue
-            outcome.indexed += single.indexed
-            outcome.stale += single.stale
-            outcome.dead_letters += single.dead_letters
+                outcome.rejected.append(Rejection(record, error))
         return outcome
 
-    def _timed(self, stage: str, started: float) -> None:
-        self.on_stage(stage, time.perf_counter() - started)
+
+def _context(record: RawRecord) -> dict[str, object]:
+    return record_context(record, source=source_for_topic(record.topic))

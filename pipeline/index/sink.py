@@ -37,12 +37,11 @@ _FILTER_PATH = "errors,items.*.status,items.*.error"
 
 
 class IndexAction(NamedTuple):
-    """One document to write; `ref` is the caller's own handle, returned untouched."""
+    """One document to write (outcomes come back in the order of the actions)."""
 
     doc_id: str
     version: int
     document: Mapping[str, Any]
-    ref: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ class Origin(BaseModel):
     first_timestamp_ms: int | None = None
 
 
-class Location(BaseModel):
+class ReportLocation(BaseModel):
     """A place as the contributor gave it (contract §1 `location`)."""
 
     model_config = ConfigDict(frozen=True)
@@ -51,7 +51,7 @@ class Report(BaseModel):
     schema_version: int = 1
     text: str
     url: str | None = None
-    location: Location | None = None
+    location: ReportLocation | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     restricted: dict[str, Any] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)

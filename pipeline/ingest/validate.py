@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from pipeline.errors import ValidationFailed
 from pipeline.ingest.models import MODELS, IntakeRecord
 from pipeline.ingest.records import RawRecord
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import SOURCE_BY_TOPIC, Source
 
 __all__ = ["MAX_DEPTH", "MAX_RECORD_BYTES", "parse_record", "source_for_topic", "validate_value"]
@@ -256,7 +256,9 @@ def to_report(record: IntakeRecord, origin: Origin, nul_paths: list[str] | None 
     extra = dict(record.model_extra or {})
     location = None
     if (place := values.get("location")) is not None:
-        location = Location(text=place.text, postcode=place.postcode, lat=place.lat, lon=place.lon)
+        location = ReportLocation(
+            text=place.text, postcode=place.postcode, lat=place.lat, lon=place.lon
+        )
         if place.model_extra:
             extra["location"] = dict(place.model_extra)
     return Report(

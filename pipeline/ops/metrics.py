@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REGISTRY",
     "Outcome",
-    "Stage",
+    "declare_stages",
     "observe_api_request",
     "observe_searchable",
     "observe_stage",
@@ -47,19 +47,9 @@ class Outcome(StrEnum):
     STALE = "stale"
 
 
-class Stage(StrEnum):
-    """Timed pipeline stages; `batch` is one whole batch end to end."""
-
-    VALIDATE = "validate"
-    ENRICH = "enrich"
-    DEDUP = "dedup"
-    INDEX = "index"
-    BATCH = "batch"
-
-
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-# Stage work ranges from microseconds (validate) to seconds (a 200-record NER batch).
+# Stage work ranges from microseconds (validation) to seconds (a 200-record NER batch).
 _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # Publish-to-searchable spans a batch timeout, a refresh interval and any backlog.
 _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600)
@@ -89,9 +79,11 @@ DLQ_RECORDS = Counter(
     ["source", "reason"],
     registry=REGISTRY,
 )
+# `stage` labels taken by observe_stage: `batch` and the steps of the assembled batch path
+_STAGES: set[str] = {"batch"}
 STAGE_SECONDS = Histogram(
     "ct_pipeline_stage_duration_seconds",
-    "Time spent in one pipeline stage per call (batch = one whole batch).",
+    "Time spent in one step of the batch path per call, by step name (batch = one whole batch).",
     ["stage"],
     buckets=_STAGE_BUCKETS,
     registry=REGISTRY,
@@ -165,8 +157,19 @@ def record_dead_letter(source: Source | None, reason: str) -> None:
 
 
 def observe_stage(stage: str, seconds: float) -> None:
-    """Record one call of `stage` that took `seconds` (BatchProcessor's stage timer)."""
-    STAGE_SECONDS.labels(stage=Stage(stage).value).observe(seconds)
+    """Record one call of step `stage` that took `seconds` (BatchProcessor's stage timer).
+
+    The label set stays closed: only `batch` and the step names the assembled path declared
+    (`declare_stages`) are taken; anything else raises ValueError.
+    """
+    if stage not in _STAGES:
+        raise ValueError(f"unknown stage {stage!r}; declared: {', '.join(sorted(_STAGES))}")
+    STAGE_SECONDS.labels(stage=stage).observe(seconds)
+
+
+def declare_stages(names: Iterable[str]) -> None:
+    """Allow `names` (the batch path's step names) as `stage` labels."""
+    _STAGES.update(names)
 
 
 def record_bulk_retry(count: int = 1) -> None:

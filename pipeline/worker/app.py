@@ -16,15 +16,16 @@ from typing import Any
 import faust
 
 from pipeline.clients import with_local_credentials
-from pipeline.flow.batch import BatchProcessor, DeadLetter
+from pipeline.flow.batch import BatchProcessor
+from pipeline.flow.item import Rejection
 from pipeline.ingest.dlq import dead_letter_message
-from pipeline.ingest.records import RawRecord
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.ops.health import liveness
 from pipeline.ops.metrics import render
 from pipeline.settings import Settings
 from pipeline.worker.deliver import deliver_dead_letter
 from pipeline.worker.observe import WorkerObserver, observe_outcome
+from pipeline.worker.records import from_faust_message
 from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -61,20 +62,6 @@ def broker_credentials(settings: Settings) -> Any:
         password=password,
         mechanism=settings.kafka_sasl_mechanism or "PLAIN",
         ssl_context=context,
-    )
-
-
-def to_raw(message: Any) -> RawRecord:
-    """A faust Message as the pipeline's RawRecord (bytes untouched)."""
-    timestamp = message.timestamp
-    return RawRecord(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        headers=tuple((name, bytes(value or b"")) for name, value in (message.headers or ())),
-        timestamp_ms=round(timestamp * 1000) if timestamp is not None else None,
     )
 
 
@@ -159,8 +146,8 @@ def create_app(settings: Settings, processor: BatchProcessor) -> tuple[faust.App
         pending = await dlq.send(key=key, value=value, headers=list(headers))
         await pending  # wait for the broker's acknowledgement before the source is acked
 
-    async def send_dead_letter(dead: DeadLetter) -> None:
-        message = dead_letter_message(dead.record, dead.error)
+    async def send_dead_letter(rejected: Rejection) -> None:
+        message = dead_letter_message(rejected.record, rejected.error)
         await deliver_dead_letter(send, message, limit=PRODUCER_MAX_REQUEST_BYTES)
 
     runtime = Runtime(processor, send_dead_letter=send_dead_letter, on_outcome=observe_outcome)
@@ -205,7 +192,7 @@ def _add_agent(app: faust.App, runtime: Runtime, settings: Settings, topic_name:
         state.running = True
         try:
             async for events in stream.noack_take(settings.batch_size, settings.batch_timeout_s):
-                await runtime.handle(name, [to_raw(event.message) for event in events])
+                await runtime.handle(name, [from_faust_message(event.message) for event in events])
                 for event in events:
                     await stream.ack(event)
         finally:

@@ -38,8 +38,8 @@ def observe_outcome(records: Sequence[RawRecord], outcome: BatchOutcome) -> None
         )
     for report in outcome.stale:
         metrics.record_outcome(report.source, metrics.Outcome.STALE)
-    for dead in outcome.dead_letters:
-        metrics.record_dead_letter(source_for_topic(dead.record.topic), dead.error.reason)
+    for rejected in outcome.rejected:
+        metrics.record_dead_letter(source_for_topic(rejected.record.topic), rejected.error.reason)
 
 
 def agent_check(name: str, state: AgentState) -> CheckResult:

@@ -1,34 +1,34 @@
 """Rebuild the index from Kafka, the source of truth: replay the intake topics into a new version.
 
 The replay reads every intake partition from its earliest offset up to a snapshot of the end
-offsets, hands batches to the worker's own processing (`ProcessBatch`, so documents come out
-exactly as live ones do), swaps the alias, then replays up to the then-current end offsets:
-what live workers wrote to the old index between the snapshot and the swap is in Kafka too.
+offsets, hands batches to the live batch path (`ProcessBatch`, pipeline/flow/assemble.py, so
+documents come out exactly as live ones do), swaps the alias, then replays up to the
+then-current end offsets: what live workers wrote to the old index between the snapshot and
+the swap is in Kafka too.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
+from pipeline.flow.assemble import ProcessBatch
 from pipeline.index.reindex import Progress, ReindexResult, finish, plan, prepare, swap_alias
 from pipeline.ingest.records import RawRecord
+from pipeline.worker.records import from_consumer_record
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
     from pipeline.settings import Settings
 
-__all__ = ["ProcessBatch", "reindex_from_kafka"]
+__all__ = ["reindex_from_kafka"]
 
 log = logging.getLogger(__name__)
-
-# (records, target index) -> how many of them were indexed; provided by the worker package
-ProcessBatch = Callable[[list[RawRecord], str], int]
 
 # a partition that makes no progress for this long although its end offset is ahead is stuck
 IDLE_LIMIT_S = 60.0
@@ -36,20 +36,6 @@ IDLE_LIMIT_S = 60.0
 
 def _no_progress(phase: str, done: int, total: int | None) -> None:
     """Default progress hook: report nothing."""
-
-
-def _raw(record: Any) -> RawRecord:
-    headers = tuple((key, value or b"") for key, value in (record.headers or ()))
-    timestamp = record.timestamp if record.timestamp is not None and record.timestamp >= 0 else None
-    return RawRecord(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        headers=headers,
-        timestamp_ms=timestamp,
-    )
 
 
 def _replay(
@@ -75,7 +61,7 @@ def _replay(
             polled = consumer.poll(timeout_ms=1000, max_records=batch_size)
         batch: list[RawRecord] = []
         for tp, records in polled.items():
-            batch += [_raw(r) for r in records if r.offset < ends.get(tp, 0)]
+            batch += [from_consumer_record(r) for r in records if r.offset < ends.get(tp, 0)]
         if batch:
             indexed += process_batch(batch, target)
             read += len(batch)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from pipeline.backoff import backoff_delay
 from pipeline.errors import SearchUnavailable
-from pipeline.flow.batch import BatchOutcome, BatchProcessor, DeadLetter
+from pipeline.flow.batch import BatchOutcome, BatchProcessor
 from pipeline.flow.budget import ProcessingTimeout
+from pipeline.flow.item import Rejection
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.validate import source_for_topic
 from pipeline.ops import metrics
@@ -25,7 +26,7 @@ from pipeline.ops.logging import record_context
 
 log = logging.getLogger(__name__)
 
-SendDeadLetter = Callable[[DeadLetter], Awaitable[None]]
+SendDeadLetter = Callable[[Rejection], Awaitable[None]]
 
 
 @dataclass
@@ -83,15 +84,17 @@ class Runtime:
         state = self.agent(agent)
         state.batch_started = time.monotonic()
         outcome = await self._process_with_backpressure(state, records)
-        for dead in outcome.dead_letters:
+        for rejected in outcome.rejected:
             log.warning(
                 "dead-lettering record (%s at %s): %s",
-                dead.error.reason,
-                dead.error.stage,
-                dead.error.message,
-                extra=record_context(dead.record, source=source_for_topic(dead.record.topic)),
+                rejected.error.reason,
+                rejected.error.stage,
+                rejected.error.message,
+                extra=record_context(
+                    rejected.record, source=source_for_topic(rejected.record.topic)
+                ),
             )
-            await self.send_dead_letter(dead)
+            await self.send_dead_letter(rejected)
         self.on_outcome(records, outcome)
         state.batch_started = None
         state.last_batch_done = time.monotonic()

@@ -24,7 +24,7 @@ from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment, EntityType, Mention
 from pipeline.index.document import build_document, doc_id
 from pipeline.index.mapping import ensure_index
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
 from pipeline.settings import Settings
 
@@ -159,7 +159,7 @@ def _document(sample: Sample, offset: int) -> dict[str, Any]:
         received_at=sample.when,
         text=sample.text,
         url=sample.url,
-        location=Location(text="Tower Hill, London") if sample.region == "London" else None,
+        location=ReportLocation(text="Tower Hill, London") if sample.region == "London" else None,
         attributes={"channel": "online_form"} if sample.source is Source.PUBLIC_REPORT else {},
         restricted=sample.restricted or {},
         origin=Origin(

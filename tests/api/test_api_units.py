@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from pipeline.api.auth import Permission, Role, authenticate, load_keys
-from pipeline.api.models import Report, Segment, split_fragment
+from pipeline.api.models import ReportOut, Segment, split_fragment
 from pipeline.api.queries import (
     BadCursorError,
     SearchParams,
@@ -167,9 +167,9 @@ def test_report_model_drops_restricted_unless_allowed() -> None:
             "extra": {"anything": "unvetted"},
         },
     }
-    analyst = Report.from_hit(hit, sees_restricted=False).model_dump_json()
+    analyst = ReportOut.from_hit(hit, sees_restricted=False).model_dump_json()
     assert "Secret Person" not in analyst and "unvetted" not in analyst
-    restricted = Report.from_hit(hit, sees_restricted=True)
+    restricted = ReportOut.from_hit(hit, sees_restricted=True)
     assert restricted.restricted == {"reporter": {"name": "Secret Person"}}
 
 

@@ -7,11 +7,11 @@ from itertools import pairwise
 
 from pipeline.enrich.extract import NER_MAX_CHARS, Enricher
 from pipeline.enrich.mentions import Enrichment
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
 
-def report(text: str, location: Location | None = None, n: int = 0) -> Report:
+def report(text: str, location: ReportLocation | None = None, n: int = 0) -> Report:
     return Report(
         source=Source.HOTLINE_CALL,
         source_id=f"h-{n}",
@@ -40,8 +40,10 @@ def test_a_hotline_summary(enricher: Enricher) -> None:
 
 def test_batch_keeps_order_and_uses_location_fields(enricher: Enricher) -> None:
     reports = [
-        report("A van parked near the mosque for three days.", Location(postcode="cf10 1ep"), 1),
-        report("Nothing of note.", Location(text="outside the Arndale, Manchester"), 2),
+        report(
+            "A van parked near the mosque for three days.", ReportLocation(postcode="cf10 1ep"), 1
+        ),
+        report("Nothing of note.", ReportLocation(text="outside the Arndale, Manchester"), 2),
         report("Leaflets left at a church in Leeds by Sarah Jones.", None, 3),
         report("", None, 4),
     ]

@@ -10,7 +10,7 @@ import pytest
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment, EntityType, Mention
 from pipeline.index.document import build_document, doc_id, doc_version
-from pipeline.ingest.report import Location, Origin, Report
+from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
 RECEIVED = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
@@ -124,7 +124,7 @@ def test_build_document_minimal_report_has_no_nulls() -> None:
 def test_build_document_full_report() -> None:
     report = make_report(
         url="https://example.org/x",
-        location=Location(text="Leeds station", postcode="LS1 4DY", lat=53.79, lon=-1.54),
+        location=ReportLocation(text="Leeds station", postcode="LS1 4DY", lat=53.79, lon=-1.54),
         attributes={"duration_s": 95, "handler_id": "h7"},
         restricted={"caller": {"name": "Ann Smith", "phone": "+442079460999"}},
         extra={"campaign": {"code": 3}},
@@ -160,14 +160,14 @@ def test_build_document_full_report() -> None:
 
 
 def test_location_without_both_coordinates_has_no_geo_point() -> None:
-    report = make_report(location=Location(postcode="LS1 4DY", lat=53.79))
+    report = make_report(location=ReportLocation(postcode="LS1 4DY", lat=53.79))
     document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
     assert document["location"] == {"postcode": "LS1 4DY"}
 
 
 def test_empty_location_is_left_out() -> None:
     document = build_document(
-        make_report(location=Location()), Enrichment(), None, ingested_at=INGESTED
+        make_report(location=ReportLocation()), Enrichment(), None, ingested_at=INGESTED
     )
     assert "location" not in document
 

@@ -59,10 +59,21 @@ def test_labels_outside_the_closed_sets_are_refused() -> None:
     with pytest.raises(ValueError):
         metrics.record_outcome("somewhere", "indexed")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        metrics.observe_stage("parse", 0.1)
+        metrics.observe_stage("parse", 0.1)  # no step of that name was declared
+
+
+def test_the_assembled_path_declares_its_step_names_as_stages() -> None:
+    from pipeline.flow.assemble import steps
+
+    path = steps(enricher=None, deduplicator=None, sink=None, index="r")  # type: ignore[arg-type]
+    metrics.declare_stages(step.name for step in path)
+    assert [step.name for step in path] == ["ingest", "enrich", "dedup", "index"]
+    for name in ("batch", *(step.name for step in path)):
+        metrics.observe_stage(name, 0.0)
 
 
 def test_stage_timer_observes_one_call_with_its_duration() -> None:
+    metrics.declare_stages(["enrich"])
     before = value("ct_pipeline_stage_duration_seconds_count", stage="enrich")
     total = value("ct_pipeline_stage_duration_seconds_sum", stage="enrich")
     metrics.observe_stage("enrich", 0.25)
@@ -118,7 +129,9 @@ def test_promtool_finds_the_exposition_clean() -> None:
     # Give every family at least one series so promtool sees all of them.
     metrics.record_outcome(Source.PUBLIC_REPORT, metrics.Outcome.STALE)
     metrics.record_dead_letter(Source.PUBLIC_REPORT, "invalid_json")
-    for stage in metrics.Stage:
+    stages = ("ingest", "enrich", "dedup", "index")
+    metrics.declare_stages(stages)
+    for stage in (*stages, "batch"):
         metrics.observe_stage(stage, 0.0)
     metrics.record_bulk_retry()
     metrics.observe_searchable(Source.PUBLIC_REPORT, received_at=datetime.now(UTC), published_ms=0)

@@ -1,17 +1,16 @@
-"""Helpers and the `deployment` fixture: real worker processes against the real stack,
-each test isolated by a unique topic prefix, consumer group and index alias."""
+"""Worker-test helpers and the `deployment` fixture: real worker processes against the real
+stack (the harness is `tests/harness.py`), each test isolated by a unique topic prefix,
+consumer group and index alias."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,233 +18,30 @@ from typing import Any
 import httpx
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
-from pipeline.admin.acls import grant
 from pipeline.admin.dlq_store import read_dead_letters
-from pipeline.clients import elasticsearch_client, identity_env, kafka_config
+from pipeline.clients import kafka_config
 from pipeline.ingest.dlq import DeadLetter
-from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
-from tests.harness import free_port
+from tests.harness import Deployment, WorkerProcess, deployed
 
 
-@dataclass
-class Deployment:
-    """One isolated pipeline deployment on the shared stack: its topics, group and alias."""
-
-    settings: Settings
-    log_dir: Path
-    workers: list[WorkerProcess] = field(default_factory=list)
-
-    @property
-    def topics(self) -> list[str]:
-        return list(intake_topics(self.settings.topic_prefix))
-
-    @property
-    def dlq(self) -> str:
-        return dlq_topic(self.settings.topic_prefix)
-
-    def topic(self, suffix: str) -> str:
-        return next(t for t in self.topics if t.endswith(suffix))
-
-    def env(self, port: int) -> dict[str, str]:
-        s = self.settings
-        env = dict(os.environ)
-        env.update(
-            KAFKA_BOOTSTRAP_SERVERS=s.kafka_servers,
-            ELASTICSEARCH_URL=s.es_url,
-            PIPELINE_TOPIC_PREFIX=s.topic_prefix,
-            PIPELINE_CONSUMER_GROUP=s.consumer_group,
-            PIPELINE_INDEX_ALIAS=s.index_alias,
-            PIPELINE_WORKER_PORT=str(port),
-            PIPELINE_BATCH_SIZE=str(s.batch_size),
-            PIPELINE_BATCH_TIMEOUT_S=str(s.batch_timeout_s),
-            PIPELINE_RECORD_BUDGET_S=str(s.record_budget_s),
-            PIPELINE_BATCH_BUDGET_S=str(s.batch_budget_s),
-            PIPELINE_LOG_FORMAT="json",
-        )
-        # the worker's own identity on a local stack with security on (nothing otherwise)
-        env.update(identity_env(s, "worker"))
-        return env
-
-    def start_worker(self) -> WorkerProcess:
-        port = free_port()
-        n = len(self.workers)
-        log_path = self.log_dir / f"worker-{n}.log"
-        with log_path.open("ab") as log_file:  # the child keeps its own copy of the handle
-            process = subprocess.Popen(
-                [sys.executable, "-m", "pipeline", "worker"],
-                env=self.env(port),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        worker = WorkerProcess(process, port=port, log_path=log_path)
-        self.workers.append(worker)
-        return worker
-
-    def produce(
-        self,
-        topic: str,
-        records: list[tuple[bytes | None, bytes | None]],
-        compression: str | None = None,
-        partition: int | None = None,
-        timestamps_ms: list[int] | None = None,
-    ) -> list[tuple[int, int]]:
-        """Send with a plain kafka-python producer (an independent client), maybe compressed,
-        to `partition` or wherever the key hashes, with the producer's own CreateTime or the
-        given ones; returns each record's (partition, offset)."""
-        producer = KafkaProducer(
-            **kafka_config(self.settings), acks="all", compression_type=compression
-        )
-        stamps: list[int | None] = list(timestamps_ms or [None] * len(records))
-        try:
-            futures = [
-                producer.send(topic, key=key, value=value, partition=partition, timestamp_ms=ts)
-                for (key, value), ts in zip(records, stamps, strict=True)
-            ]
-            producer.flush(timeout=30)
-            sent = [future.get(timeout=30) for future in futures]
-        finally:
-            producer.close()
-        return [(meta.partition, meta.offset) for meta in sent]
-
-    def reindex_from_kafka(self) -> subprocess.CompletedProcess[str]:
-        """Run `pipeline reindex --from kafka` for this deployment, as an operator would."""
-        return subprocess.run(
-            [sys.executable, "-m", "pipeline", "reindex", "--from", "kafka"],
-            env=self.env(port=0),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-
-    def members_reading(self, topic: str) -> int:
-        """How many members of the consumer group have partitions of `topic` assigned."""
-        admin = KafkaAdminClient(**kafka_config(self.settings))
-        try:
-            info = admin.describe_groups([self.settings.consumer_group]).get(
-                self.settings.consumer_group
-            )
-        except KafkaError:  # no coordinator yet (a fresh broker): nobody is reading
-            return 0
-        finally:
-            admin.close()
-        return sum(
-            any(
-                entry.get("topic") == topic and entry.get("partitions")
-                for entry in (member.get("member_assignment") or {}).get("assigned_partitions")
-                or []
-            )
-            for member in (info or {}).get("members") or []
-        )
-
-    def dead_letters(self) -> list[DeadLetter]:
-        """Everything on the dead-letter topic now, read to its end offsets."""
-        return list(read_dead_letters(self.settings, self.dlq))
-
-    def committed(self, topic: str) -> int:
-        """How many records of `topic` the consumer group has committed (sum over partitions)."""
-        admin = KafkaAdminClient(**kafka_config(self.settings))
-        try:
-            group = self.settings.consumer_group
-            offsets = admin.list_group_offsets({group: None}).get(group, {})
-        except KafkaError:  # no coordinator yet (a fresh broker): nothing committed
-            return 0
-        finally:
-            admin.close()
-        return sum(
-            meta.offset
-            for tp, meta in offsets.items()
-            if tp.topic == topic and meta.offset is not None and meta.offset >= 0
-        )
-
-
-@dataclass
-class WorkerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 60) -> int:
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def records_counted(self, outcome: str = "") -> float:
-        """Records this worker processed with `outcome` (indexed, dead_lettered, stale; any
-        when empty), from its /metrics."""
-        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("ct_pipeline_records_total{") and f'outcome="{outcome}' in line
-        )
-
-
-@contextmanager
-def deployed(
+def worker_deployment(
     base: Settings, name: str, log_dir: Path, topic_configs: Mapping[str, str] | None = None
-) -> Iterator[Deployment]:
-    """A fresh prefix/group/alias on `base`'s cluster with its topics created (with
-    `topic_configs`, e.g. LogAppendTime); workers stopped and topics, indices and templates
-    removed after."""
-    deployment = Deployment(
-        settings=base.model_copy(
-            update={
-                "topic_prefix": f"{name}.",
-                "consumer_group": f"{name}-group",
-                "index_alias": f"{name}-reports",
-                "batch_size": 50,
-                "batch_timeout_s": 0.2,
-            }
-        ),
-        log_dir=log_dir,
+) -> AbstractContextManager[Deployment]:
+    """A deployment as the worker tests want one: three partitions a topic (with
+    `topic_configs`, e.g. LogAppendTime) and small, quick batches."""
+    return deployed(
+        base,
+        name,
+        log_dir,
+        partitions=3,
+        topic_configs=topic_configs,
+        batch_size=50,
+        batch_timeout_s=0.2,
     )
-    topics = [*deployment.topics, deployment.dlq]
-    admin = KafkaAdminClient(**kafka_config(base))
-    try:
-        configs = dict(topic_configs or {})
-        admin.create_topics(
-            [NewTopic(t, 3, 1, topic_configs=configs) for t in topics]  # 3 partitions, 1 replica
-        )
-    finally:
-        admin.close()
-    grant(deployment.settings)  # its ACLs, on a local stack with security on
-    try:
-        yield deployment
-    finally:
-        for worker in deployment.workers:
-            worker.stop()
-        # a fresh client: the broker may have been restarted under the first one
-        admin = KafkaAdminClient(**kafka_config(base))
-        try:
-            admin.delete_topics(topics)
-        finally:
-            admin.close()
-        es = elasticsearch_client(base)
-        try:
-            es.options(ignore_status=404).indices.delete(index=f"{name}-*", expand_wildcards="all")
-            es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-*")
-        finally:
-            es.close()
 
 
 @pytest.fixture
@@ -253,22 +49,99 @@ def deployment(
     settings: Settings, unique_name: Callable[[str], str], tmp_path: Path
 ) -> Iterator[Deployment]:
     """An isolated deployment on the session stack."""
-    with deployed(settings, unique_name("wk"), tmp_path) as deployment:
+    with worker_deployment(settings, unique_name("wk"), tmp_path) as deployment:
         yield deployment
 
 
-def wait_for(
-    predicate: Callable[[], bool],
-    timeout: float,
-    what: str,
-    on_timeout: Callable[[], str] = lambda: "",
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{on_timeout()}")
+def produce(
+    deployment: Deployment,
+    topic: str,
+    records: list[tuple[bytes | None, bytes | None]],
+    compression: str | None = None,
+    partition: int | None = None,
+    timestamps_ms: list[int] | None = None,
+) -> list[tuple[int, int]]:
+    """Send with a plain kafka-python producer (an independent client), maybe compressed,
+    to `partition` or wherever the key hashes, with the producer's own CreateTime or the
+    given ones; returns each record's (partition, offset)."""
+    producer = KafkaProducer(
+        **kafka_config(deployment.settings), acks="all", compression_type=compression
+    )
+    stamps: list[int | None] = list(timestamps_ms or [None] * len(records))
+    try:
+        futures = [
+            producer.send(topic, key=key, value=value, partition=partition, timestamp_ms=ts)
+            for (key, value), ts in zip(records, stamps, strict=True)
+        ]
+        producer.flush(timeout=30)
+        sent = [future.get(timeout=30) for future in futures]
+    finally:
+        producer.close()
+    return [(meta.partition, meta.offset) for meta in sent]
+
+
+def reindex_from_kafka(deployment: Deployment) -> subprocess.CompletedProcess[str]:
+    """Run `pipeline reindex --from kafka` for the deployment, as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "reindex", "--from", "kafka"],
+        env=deployment.env(port=0),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def members_reading(deployment: Deployment, topic: str) -> int:
+    """How many members of the consumer group have partitions of `topic` assigned."""
+    group = deployment.settings.consumer_group
+    admin = KafkaAdminClient(**kafka_config(deployment.settings))
+    try:
+        info = admin.describe_groups([group]).get(group)
+    except KafkaError:  # no coordinator yet (a fresh broker): nobody is reading
+        return 0
+    finally:
+        admin.close()
+    return sum(
+        any(
+            entry.get("topic") == topic and entry.get("partitions")
+            for entry in (member.get("member_assignment") or {}).get("assigned_partitions") or []
+        )
+        for member in (info or {}).get("members") or []
+    )
+
+
+def dead_letters(deployment: Deployment) -> list[DeadLetter]:
+    """Everything on the dead-letter topic now, read to its end offsets."""
+    return list(read_dead_letters(deployment.settings, deployment.dlq))
+
+
+def committed(deployment: Deployment, topic: str) -> int:
+    """How many records of `topic` the consumer group has committed (sum over partitions)."""
+    group = deployment.settings.consumer_group
+    admin = KafkaAdminClient(**kafka_config(deployment.settings))
+    try:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    except KafkaError:  # no coordinator yet (a fresh broker): nothing committed
+        return 0
+    finally:
+        admin.close()
+    return sum(
+        meta.offset
+        for tp, meta in offsets.items()
+        if tp.topic == topic and meta.offset is not None and meta.offset >= 0
+    )
+
+
+def records_counted(worker: WorkerProcess, outcome: str = "") -> float:
+    """Records `worker` processed with `outcome` (indexed, dead_lettered, stale; any when
+    empty), from its /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("ct_pipeline_records_total{") and f'outcome="{outcome}' in line
+    )
 
 
 # Words for the mixed stream's narratives: stories drawn from them share no 3-word shingle in
@@ -313,7 +186,8 @@ class Stream:
         and remember where each went."""
         indices = range(len(self.records))[part]
         assert indices.start == len(self.positions), "publish the parts in order"
-        self.positions += deployment.produce(
+        self.positions += produce(
+            deployment,
             deployment.topic(STREAM_TOPIC),
             [self.records[i] for i in indices],
             timestamps_ms=[self.timestamps_ms[i] for i in indices],
@@ -407,7 +281,7 @@ def assert_stream_outcome(es: Elasticsearch, deployment: Deployment, stream: Str
 
     topic = deployment.topic(STREAM_TOPIC)
     bad = {stream.positions[i] for i in stream.bad}
-    letters = deployment.dead_letters()
+    letters = dead_letters(deployment)
     origins = {(letter.origin_partition, letter.origin_offset) for letter in letters}
     assert {letter.origin_topic for letter in letters} <= {topic}
     # at least once: a batch redelivered after a crash may dead-letter a bad record twice

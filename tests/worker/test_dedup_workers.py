@@ -13,7 +13,8 @@ from kafka import KafkaAdminClient
 from pipeline.clients import kafka_config
 from pipeline.ops.lag import _assigned_partitions
 from tests.enrich.dedup.test_dedup_state import story
-from tests.worker.support import Deployment, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import produce
 from tests.worker.test_stream_path import count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -69,7 +70,7 @@ def test_near_duplicates_on_partitions_of_two_workers_share_one_cluster(
             for rid, text, p in sends
             if p == partition
         ]
-        deployment.produce(topic, records, partition=partition)
+        produce(deployment, topic, records, partition=partition)
 
     alias = deployment.settings.index_alias
     wait_for(lambda: count(es, alias) >= len(sends), 180, "every report indexed", logs)

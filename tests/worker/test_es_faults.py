@@ -17,21 +17,24 @@ from elasticsearch import Elasticsearch
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import SearchRefused, Unavailability
-from pipeline.flow.batch import BatchProcessor, DeadLetter
+from pipeline.flow.assemble import steps
+from pipeline.flow.batch import BatchProcessor
+from pipeline.flow.item import Rejection
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
 from pipeline.ops import metrics
 from pipeline.worker.observe import agent_check
 from pipeline.worker.runtime import AgentState, Runtime
+from tests.harness import Deployment, wait_for
 from tests.worker.support import (
     STREAM_TOPIC,
-    Deployment,
     assert_stream_outcome,
+    committed,
+    dead_letters,
     failing_check,
     mixed_stream,
     readiness,
-    wait_for,
 )
 
 STORIES, MEMBERS = 6, 4
@@ -53,7 +56,7 @@ def metric_value(base: str, name: str, label: str) -> float:
 
 def letter_reasons(deployment: Deployment) -> dict[str, int]:
     reasons: dict[str, int] = {}
-    for letter in deployment.dead_letters():
+    for letter in dead_letters(deployment):
         reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
     return reasons
 
@@ -79,8 +82,8 @@ def block_mid_stream_then_lift(deployment: Deployment, es: Elasticsearch, target
     valid_first = (STORIES // 2) * MEMBERS
     wait_for(lambda: count(es, alias, run) >= valid_first, 180, "the first half", worker.log)
     topic = deployment.topic(STREAM_TOPIC)
-    wait_for(lambda: deployment.committed(topic) >= first, 60, "its commit", worker.log)
-    letters_before = len(deployment.dead_letters())
+    wait_for(lambda: committed(deployment, topic) >= first, 60, "its commit", worker.log)
+    letters_before = len(dead_letters(deployment))
 
     es.indices.put_settings(index=index, settings={"index.blocks.write": True})
     try:
@@ -96,13 +99,13 @@ def block_mid_stream_then_lift(deployment: Deployment, es: Elasticsearch, target
         assert '"backpressure_reason": "blocked"' in worker.log()
         # paused, not drained: nothing of the second half is indexed, dead-lettered or committed
         assert count(es, alias, run) == valid_first
-        assert len(deployment.dead_letters()) == letters_before
-        assert deployment.committed(topic) == first
+        assert len(dead_letters(deployment)) == letters_before
+        assert committed(deployment, topic) == first
     finally:
         es.indices.put_settings(index=index, settings={"index.blocks.write": None})
 
     total = len(stream.records)
-    wait_for(lambda: deployment.committed(topic) >= total, 180, "every record", worker.log)
+    wait_for(lambda: committed(deployment, topic) >= total, 180, "every record", worker.log)
     wait_for(
         lambda: paused_because(deployment, STREAM_TOPIC) is None,
         60,
@@ -170,9 +173,9 @@ def test_a_refused_credential_pauses_with_readiness_red_then_resumes() -> None:
         ).encode(),
         timestamp_ms=1_790_000_000_000,
     )
-    sent: list[DeadLetter] = []
+    sent: list[Rejection] = []
 
-    async def send(dead: DeadLetter) -> None:
+    async def send(dead: Rejection) -> None:
         sent.append(dead)
 
     def sample(name: str) -> float:
@@ -181,7 +184,9 @@ def test_a_refused_credential_pauses_with_readiness_red_then_resumes() -> None:
     before = sample("ct_pipeline_backpressure_retries_total")
     state = AgentState(running=True)
     dedup = _RefusingDeduplicator(2, state)
-    processor = BatchProcessor(enricher=_Enricher(), deduplicator=dedup, sink=_Sink(), index="r")
+    processor = BatchProcessor(
+        steps(enricher=_Enricher(), deduplicator=dedup, sink=_Sink(), index="r")
+    )
     runtime = Runtime(processor=processor, send_dead_letter=send, max_backoff_s=0.01)
     runtime.agents["a"] = state
     try:

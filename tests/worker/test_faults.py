@@ -11,13 +11,15 @@ import uuid
 import pytest
 from elasticsearch import Elasticsearch
 
+from tests.harness import Deployment, wait_for
 from tests.worker.support import (
     STREAM_TOPIC,
-    Deployment,
     Stream,
     assert_stream_outcome,
+    committed,
+    members_reading,
     mixed_stream,
-    wait_for,
+    records_counted,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -65,7 +67,7 @@ def assert_exactly_once(es: Elasticsearch, alias: str, run: str, expected: int) 
 
 def processed(deployment: Deployment, stream: Stream) -> bool:
     """Every record published so far committed by the group: indexed or dead-lettered."""
-    return deployment.committed(deployment.topic(STREAM_TOPIC)) >= len(stream.positions)
+    return committed(deployment, deployment.topic(STREAM_TOPIC)) >= len(stream.positions)
 
 
 def test_worker_killed_inside_a_batch_after_a_commit_loses_nothing(
@@ -78,14 +80,14 @@ def test_worker_killed_inside_a_batch_after_a_commit_loses_nothing(
     first = deployment.start_worker()
     wait_for(
         lambda: (
-            deployment.committed(topic) > 0 and indexed(es, deployment.settings.index_alias) > 0
+            committed(deployment, topic) > 0 and indexed(es, deployment.settings.index_alias) > 0
         ),
         180,
         "a first commit",
         first.log,
     )
     first.kill()  # SIGKILL: no shutdown hook, no final commit
-    at_kill = deployment.committed(topic)
+    at_kill = committed(deployment, topic)
     # after a commit and before the end: work done but not committed is redone after restart
     assert 0 < at_kill < total, f"killed at {at_kill} of {total} committed: not mid-stream"
     second = deployment.start_worker()
@@ -102,12 +104,12 @@ def test_second_worker_joins_then_leaves(deployment: Deployment, es: Elasticsear
     wait_for(lambda: processed(deployment, stream), 180, "the first worker", first.log)
     second = deployment.start_worker()  # rebalance: partitions split between two workers
     topic = deployment.topic(STREAM_TOPIC)
-    wait_for(lambda: deployment.members_reading(topic) == 2, 180, "the rebalance", second.log)
+    wait_for(lambda: members_reading(deployment, topic) == 2, 180, "the rebalance", second.log)
     for part in parts[1:4]:
         stream.publish(deployment, part)
         time.sleep(2)
     wait_for(lambda: processed(deployment, stream), 240, "progress with two workers", second.log)
-    assert second.records_counted() > 0, "the second worker never took part"
+    assert records_counted(second) > 0, "the second worker never took part"
     second.stop()  # rebalance back to one worker
     for part in parts[4:]:
         stream.publish(deployment, part)

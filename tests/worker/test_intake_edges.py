@@ -15,7 +15,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.ingest.validate import MAX_DEPTH
-from tests.worker.support import Deployment, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import produce
 from tests.worker.test_stream_path import count, read_dlq
 
 pytestmark = pytest.mark.integration
@@ -92,9 +93,9 @@ def test_every_bad_kind_is_dead_lettered_and_hostile_input_indexed_whatever_the_
     for codec in CODECS:
         ids = [f"{run}-{codec}-{n}" for n in range(5)]
         records = [(i.encode(), encoded(public(i, description=f"Seen via {i}"))) for i in ids]
-        deployment.produce(topic, records, codec)
-    deployment.produce(topic, [(key, value) for key, value, _ in bad.values()], "gzip")
-    deployment.produce(topic, [(r["id"].encode(), encoded(r)) for r in hostile.values()])
+        produce(deployment, topic, records, codec)
+    produce(deployment, topic, [(key, value) for key, value, _ in bad.values()], "gzip")
+    produce(deployment, topic, [(r["id"].encode(), encoded(r)) for r in hostile.values()])
 
     alias = deployment.settings.index_alias
     valid = len(CODECS) * 5 + len(hostile)

@@ -13,7 +13,8 @@ from elasticsearch import Elasticsearch
 
 from pipeline.ingest.validate import MAX_RECORD_BYTES
 from pipeline.worker.app import PRODUCER_MAX_REQUEST_BYTES
-from tests.worker.support import Deployment, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import committed, dead_letters, produce
 from tests.worker.test_stream_path import count, report
 
 pytestmark = pytest.mark.integration
@@ -39,18 +40,18 @@ def test_a_record_whose_dead_letter_is_too_large_leaves_a_truncated_one_and_the_
     ]
 
     worker = deployment.start_worker()
-    positions = deployment.produce(topic, [(big_id.encode(), value), *after], "gzip", partition=0)
+    positions = produce(deployment, topic, [(big_id.encode(), value), *after], "gzip", partition=0)
 
     alias = deployment.settings.index_alias
     wait_for(lambda: count(es, alias) >= len(after), 180, "the records after it", worker.log)
-    [letter] = deployment.dead_letters()
+    [letter] = dead_letters(deployment)
     assert (letter.origin_partition, letter.origin_offset) == positions[0]
     assert letter.reason == "too_large"
     assert letter.truncated and letter.original_size == len(value)
     assert letter.value is not None and value.startswith(letter.value)
     assert len(letter.value) > PRODUCER_MAX_REQUEST_BYTES - 10_000  # cut to fit, not dropped
     end = positions[-1][1] + 1
-    wait_for(lambda: deployment.committed(topic) == end, 60, f"offsets committed to {end}")
+    wait_for(lambda: committed(deployment, topic) == end, 60, f"offsets committed to {end}")
     assert worker.alive(), worker.log()
 
     # the DLQ tools show the flag and refuse to replay it
@@ -77,12 +78,12 @@ def test_a_record_over_its_time_budget_is_dead_lettered_and_the_others_indexed(
     short = [(f"s-{run}-{n}".encode(), report(f"s-{run}-{n}", f"Van {n} seen")) for n in range(6)]
 
     worker = deployment.start_worker()
-    positions = deployment.produce(topic, [*short[:3], (slow_id.encode(), slow), *short[3:]])
+    positions = produce(deployment, topic, [*short[:3], (slow_id.encode(), slow), *short[3:]])
 
     alias = deployment.settings.index_alias
     wait_for(lambda: count(es, alias) >= len(short), 180, "the short records", worker.log)
-    wait_for(lambda: bool(deployment.dead_letters()), 60, "the dead letter", worker.log)
-    [letter] = deployment.dead_letters()
+    wait_for(lambda: bool(dead_letters(deployment)), 60, "the dead letter", worker.log)
+    [letter] = dead_letters(deployment)
     assert (letter.origin_partition, letter.origin_offset) == positions[3]
     assert (letter.reason, letter.stage) == ("processing_timeout", "enrich")
     assert not letter.truncated and letter.value == slow

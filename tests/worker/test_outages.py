@@ -16,15 +16,15 @@ from elasticsearch import Elasticsearch
 from pipeline.clients import elasticsearch_client
 from pipeline.dev.stack import control
 from pipeline.settings import Settings
+from tests.harness import Deployment, wait_for
 from tests.private_stack import private_stack, stop_service
 from tests.worker.support import (
-    Deployment,
     assert_stream_outcome,
-    deployed,
+    committed,
     failing_check,
     mixed_stream,
     readiness,
-    wait_for,
+    worker_deployment,
 )
 from tests.worker.test_faults import processed
 
@@ -40,7 +40,7 @@ def stack() -> Iterator[Settings]:
 
 @pytest.fixture
 def private(stack: Settings, tmp_path: Path) -> Iterator[tuple[Deployment, Elasticsearch]]:
-    with deployed(stack, f"out-{uuid.uuid4().hex[:8]}", tmp_path) as deployment:
+    with worker_deployment(stack, f"out-{uuid.uuid4().hex[:8]}", tmp_path) as deployment:
         es = elasticsearch_client(stack)
         try:
             yield deployment, es
@@ -98,7 +98,7 @@ def test_broker_restart_while_processing_loses_nothing(
     worker = deployment.start_worker()
     stream.publish(deployment, slice(0, half))
     topic = deployment.topic("public-reports")
-    wait_for(lambda: deployment.committed(topic) > 0, 240, "processing to start", worker.log)
+    wait_for(lambda: committed(deployment, topic) > 0, 240, "processing to start", worker.log)
 
     stop_service(stack, "kafka")
     wait_for(

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment
 from pipeline.errors import SinkBackpressure
-from pipeline.flow.batch import BatchProcessor, DeadLetter
+from pipeline.flow.assemble import steps
+from pipeline.flow.batch import BatchProcessor
+from pipeline.flow.item import Rejection
 from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
@@ -86,10 +88,7 @@ class Sink:
 
 def processor(sink: Sink, budget_s: float = 10.0) -> BatchProcessor:
     return BatchProcessor(
-        enricher=Enricher(),
-        deduplicator=Deduplicator(),
-        sink=sink,
-        index="r",
+        steps(enricher=Enricher(), deduplicator=Deduplicator(), sink=sink, index="r"),
         record_budget_s=budget_s,
         batch_budget_s=budget_s,
     )
@@ -101,7 +100,7 @@ def test_every_record_ends_indexed_stale_or_dead_lettered() -> None:
     outcome = processor(sink).process(records)
     assert [r.source_id for r in outcome.indexed] == ["a"]
     assert [r.source_id for r in outcome.stale] == ["b"]
-    reasons = {d.record.offset: (d.error.stage, d.error.reason) for d in outcome.dead_letters}
+    reasons = {d.record.offset: (d.error.stage, d.error.reason) for d in outcome.rejected}
     assert reasons == {2: ("index", "index_rejected"), 3: ("ingest", "not_json")}
 
 
@@ -110,16 +109,16 @@ def test_isolated_processing_dead_letters_only_the_record_that_crashes() -> None
     records = [raw(0, "a"), raw(1, "b", text="CRASH here"), raw(2, "c")]
     outcome = processor(sink).process_isolated(records)
     assert [r.source_id for r in outcome.indexed] == ["a", "c"]
-    [dead] = outcome.dead_letters
+    [dead] = outcome.rejected
     assert (dead.record.offset, dead.error.reason) == (1, "processing_error")
 
 
 def run_runtime(
     sink: Sink, records: list[RawRecord], budget_s: float = 10.0
-) -> tuple[list[DeadLetter], Runtime]:
-    sent: list[DeadLetter] = []
+) -> tuple[list[Rejection], Runtime]:
+    sent: list[Rejection] = []
 
-    async def send(dead: DeadLetter) -> None:
+    async def send(dead: Rejection) -> None:
         sent.append(dead)
 
     runtime = Runtime(
@@ -150,7 +149,7 @@ def test_runtime_falls_back_to_record_by_record_and_sends_the_dead_letter() -> N
 
 def test_a_crash_is_dead_lettered_with_the_stage_that_crashed() -> None:
     outcome = processor(Sink()).process_isolated([raw(0, "a", text="DEDUP-BUG"), raw(1, "b")])
-    [dead] = outcome.dead_letters
+    [dead] = outcome.rejected
     assert (dead.record.offset, dead.error.stage, dead.error.reason) == (
         0,
         "dedup",

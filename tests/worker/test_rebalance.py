@@ -13,7 +13,8 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from pipeline.clients import kafka_config
-from tests.worker.support import Deployment, run_hits, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import committed, dead_letters, produce, run_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -83,10 +84,10 @@ def test_rebalance_waits_about_one_budget_for_a_busy_worker(
     first_members = members_with_partitions(deployment)
 
     # one batch over its budget: rerun record by record, it holds worker 1 for a minute or so
-    deployment.produce(topic, slow_records(run), partition=0)
+    produce(deployment, topic, slow_records(run), partition=0)
     wait_for(lambda: "retrying record by record" in first.log(), 120, "the rerun", first.log)
 
-    before = deployment.committed(topic)  # a first small batch may be done, not this one
+    before = committed(deployment, topic)  # a first small batch may be done, not this one
     joined = time.monotonic()
     second = deployment.start_worker()
     wait_for(
@@ -96,7 +97,7 @@ def test_rebalance_waits_about_one_budget_for_a_busy_worker(
         second.log,
     )
     waited = time.monotonic() - joined
-    in_flight = deployment.committed(topic) == before < SLOW_RECORDS
+    in_flight = committed(deployment, topic) == before < SLOW_RECORDS
     print(f"start-up {start_up:.1f}s, worker 2 got partitions after {waited:.1f}s")
     # worker 2 was given partitions while worker 1's batch was still running, after about
     # its own start-up plus one budget: far from the batch's minute, let alone faust's 1,000 s
@@ -104,11 +105,11 @@ def test_rebalance_waits_about_one_budget_for_a_busy_worker(
     assert waited <= start_up + 3 * BUDGET_S, (waited, start_up, first.log()[-3000:])
 
     def all_committed() -> bool:
-        return deployment.committed(topic) >= SLOW_RECORDS
+        return committed(deployment, topic) >= SLOW_RECORDS
 
     wait_for(all_committed, 240, "every record committed", lambda: second.log()[-3000:])
     hits = run_hits(es, deployment, run, ["source_id"])
     assert sorted(hit["_source"]["source_id"] for hit in hits) == sorted(
         f"{run}-{i}" for i in range(SLOW_RECORDS)
     )
-    assert deployment.dead_letters() == []
+    assert dead_letters(deployment) == []

@@ -17,7 +17,15 @@ from pipeline.ingest.dlq import DeadLetter, dead_letter_message, replay_message
 from pipeline.ingest.records import FIRST_TIMESTAMP, RawRecord
 from pipeline.ingest.validate import parse_record
 from pipeline.settings import Settings
-from tests.worker.support import Deployment, deployed, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import (
+    committed,
+    dead_letters,
+    produce,
+    records_counted,
+    reindex_from_kafka,
+    worker_deployment,
+)
 
 TOPIC = "intake.public-reports"
 FIRST_MS = 1_772_353_800_123  # when the original was published
@@ -80,7 +88,7 @@ def log_append(
     """A deployment whose topics stamp records with the broker's LogAppendTime: a producer's
     clock cannot matter, and a replay gets a newer timestamp than every earlier record."""
     configs = {"message.timestamp.type": "LogAppendTime"}
-    with deployed(settings, unique_name("rv"), tmp_path, configs) as deployment:
+    with worker_deployment(settings, unique_name("rv"), tmp_path, configs) as deployment:
         yield deployment
 
 
@@ -107,38 +115,38 @@ def test_a_replayed_old_revision_ends_stale_and_the_newer_document_stays(
     alias, topic = deployment.settings.index_alias, deployment.topic("public-reports")
     x, y = f"{run}-x", f"{run}-y"
     worker = deployment.start_worker()
-    deployment.produce(topic, [report(f"{run}-w", "Nothing more to report this morning.")])
+    produce(deployment, topic, [report(f"{run}-w", "Nothing more to report this morning.")])
     wait_for(lambda: text_of(es, alias, f"{run}-w") is not None, 180, "the index", worker.log)
 
     # Revision 1 of x and y each name a phone and a vehicle: two nested mentions, which an
     # index setting (too strict, say) refuses: both are dead-lettered as `index_rejected`.
     es.indices.put_settings(index=alias, settings={LIMIT: 1})
     rev1 = "Caller on 020 7946 0123 saw AB12 CDE parked outside the station."
-    deployment.produce(topic, [report(x, rev1), report(y, rev1)])
-    wait_for(lambda: len(deployment.dead_letters()) >= 2, 120, "two dead letters", worker.log)
+    produce(deployment, topic, [report(x, rev1), report(y, rev1)])
+    wait_for(lambda: len(dead_letters(deployment)) >= 2, 120, "two dead letters", worker.log)
     # upstream then sends a corrected revision 2 of x, which is indexed
     rev2 = "Update: the car has gone and the caller has nothing further to add."
-    deployment.produce(topic, [report(x, rev2)])
+    produce(deployment, topic, [report(x, rev2)])
     wait_for(lambda: text_of(es, alias, x) == rev2, 120, "revision 2 of x", worker.log)
 
     # y's dead letter replayed before the fix fails again: a second dead letter
-    first_letters = deployment.dead_letters()
+    first_letters = dead_letters(deployment)
     replay(deployment.settings, [letter for letter in first_letters if letter.key == y.encode()])
-    wait_for(lambda: len(deployment.dead_letters()) >= 3, 120, "y dead again", worker.log)
+    wait_for(lambda: len(dead_letters(deployment)) >= 3, 120, "y dead again", worker.log)
 
     # the operator lifts the limit and replays every dead letter, twice over
     es.indices.put_settings(index=alias, settings={LIMIT: 10_000})
-    letters = deployment.dead_letters()
+    letters = dead_letters(deployment)
     assert len(letters) == 3 and {letter.reason for letter in letters} == {"index_rejected"}
     replay(deployment.settings, letters)
     replay(deployment.settings, letters)
     sent = 1 + 2 + 1 + 1 + 2 * len(letters)
-    wait_for(lambda: deployment.committed(topic) >= sent, 120, "the replays", worker.log)
+    wait_for(lambda: committed(deployment, topic) >= sent, 120, "the replays", worker.log)
 
     assert text_of(es, alias, x) == rev2, "a replay of revision 1 overwrote revision 2"
     assert text_of(es, alias, y) == rev1, "a replay filling a gap must be indexed"
-    assert worker.records_counted("stale") == 2, "each replay of x's revision 1 must end stale"
-    assert len(deployment.dead_letters()) == 3, "the replays after the fix must not fail"
+    assert records_counted(worker, "stale") == 2, "each replay of x's revision 1 must end stale"
+    assert len(dead_letters(deployment)) == 3, "the replays after the fix must not fail"
 
     # every dead letter carries its original's time: y's first and its replay's, the same one
     stamps = [
@@ -150,7 +158,7 @@ def test_a_replayed_old_revision_ends_stale_and_the_newer_document_stays(
     # and a rebuild from Kafka reads the same versions: revision 2 of x still wins
     worker.stop()
     before = list(es.indices.get_alias(name=alias))
-    rebuilt = deployment.reindex_from_kafka()
+    rebuilt = reindex_from_kafka(deployment)
     assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
     after = list(es.indices.get_alias(name=alias))
     assert len(after) == 1 and after != before, (before, after)

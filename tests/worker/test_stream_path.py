@@ -11,7 +11,8 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
 from pipeline.clients import kafka_config
-from tests.worker.support import Deployment, wait_for
+from tests.harness import Deployment, wait_for
+from tests.worker.support import produce
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +80,7 @@ def test_valid_records_are_indexed_and_bad_ones_dead_lettered(
         ),
     ]
     worker = deployment.start_worker()
-    deployment.produce(deployment.topic("public-reports"), good + bad)
+    produce(deployment, deployment.topic("public-reports"), good + bad)
     hotline = json.dumps(
         {
             "id": f"hc-{run}",
@@ -87,7 +88,7 @@ def test_valid_records_are_indexed_and_bad_ones_dead_lettered(
             "summary": "Caller on 07700 900123 describes a man filming the station",
         }
     ).encode()
-    deployment.produce(deployment.topic("hotline-calls"), [(f"hc-{run}".encode(), hotline)])
+    produce(deployment, deployment.topic("hotline-calls"), [(f"hc-{run}".encode(), hotline)])
 
     alias = deployment.settings.index_alias
     wait_for(lambda: count(es, alias) >= 21, 180, "21 indexed documents", worker.log)
@@ -115,7 +116,8 @@ def test_worker_serves_metrics_health_and_readiness(
 ) -> None:
     run = uuid.uuid4().hex[:8]
     worker = deployment.start_worker()
-    deployment.produce(
+    produce(
+        deployment,
         deployment.topic("public-reports"),
         [
             (f"m-{run}".encode(), report(f"m-{run}", "Suspicious parcel left at Leeds station")),

@@ -9,7 +9,6 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipeline import credentials
 from pipeline.clients import new_kafka_client
@@ -285,20 +284,6 @@ def start(settings: Settings, classpath: str, paths: KafkaPaths) -> int:
     return child.pid
 
 
-def admin_config(settings: Settings) -> dict[str, Any]:
-    """kafka-python options for `ct-admin` on the local broker (PLAIN: works before the SCRAM
-    users exist), or none for a stack without security."""
-    secrets = credentials.load(settings.state_dir)
-    if secrets is None:
-        return {}
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "PLAIN",
-        "sasl_plain_username": secrets.username("admin"),
-        "sasl_plain_password": secrets.password("admin"),
-    }
-
-
 def healthy(settings: Settings) -> bool:
     """Whether the broker answers a metadata request on the local port."""
     if not process.port_open(settings.stack_kafka_port):
@@ -317,7 +302,7 @@ def healthy(settings: Settings) -> bool:
             client_id="ct-pipeline-stack-probe",
             request_timeout_ms=5000,
             bootstrap_timeout_ms=5000,
-            **admin_config(settings),
+            **credentials.admin_kafka_options(settings.state_dir),
         )
         try:
             admin.list_topics()

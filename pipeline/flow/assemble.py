@@ -1,0 +1,84 @@
+"""The batch path assembled: which steps run, in which order, with which clients.
+
+Adding a step is one module beside its stage (a class with `name`, `interruptible` and
+`run(items)`, see `pipeline.flow.batch.Step`) and one line in `steps` below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pipeline.enrich.dedup.step import Deduplicate, Deduplicates
+from pipeline.enrich.step import Enrich, Enriches
+from pipeline.flow.batch import BatchProcessor, Step
+from pipeline.index.step import Index, Sinks
+from pipeline.ingest.records import RawRecord
+from pipeline.ingest.step import Validate
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+__all__ = ["ProcessBatch", "build_live_processor", "build_processor", "replay_processor", "steps"]
+
+log = logging.getLogger(__name__)
+
+# (records, target index) -> how many of them were indexed (or already were, newer)
+ProcessBatch = Callable[[list[RawRecord], str], int]
+
+
+def steps(*, enricher: Enriches, deduplicator: Deduplicates, sink: Sinks, index: str) -> list[Step]:
+    """The batch path, in order: every record through these, or off the path as a dead letter."""
+    return [
+        Validate(),
+        Enrich(enricher),
+        Deduplicate(deduplicator),
+        Index(sink, index),
+    ]
+
+
+def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchProcessor:
+    """The steps of one process, writing to `index`; loads spaCy (once per call: call once)."""
+    from pipeline.enrich.dedup import Deduplicator
+    from pipeline.enrich.extract import Enricher
+    from pipeline.index.sink import BulkSink
+    from pipeline.ops.metrics import declare_stages, observe_stage, record_bulk_retry
+
+    deduplicator = Deduplicator(es, settings)
+    deduplicator.ensure()
+    log.info("loading the NER model")
+    sink = BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry())
+    path = steps(enricher=Enricher.load(), deduplicator=deduplicator, sink=sink, index=index)
+    declare_stages(step.name for step in path)
+    return BatchProcessor(
+        path,
+        on_stage=observe_stage,
+        record_budget_s=settings.record_budget_s,
+        batch_budget_s=settings.batch_budget_s,
+    )
+
+
+def build_live_processor(settings: Settings) -> BatchProcessor:
+    """Ensure the index and load the steps that write to the live alias."""
+    from pipeline.clients import elasticsearch_client
+    from pipeline.index.mapping import ensure_index
+
+    es = elasticsearch_client(settings)
+    ensure_index(es, settings)
+    return build_processor(settings, es, settings.index_alias)
+
+
+def replay_processor(settings: Settings, es: Elasticsearch) -> ProcessBatch:
+    """`pipeline reindex --from kafka`: process replayed records exactly as live ones, into
+    the target index. Dead letters are not sent again: the live path sent them already."""
+    processors: dict[str, BatchProcessor] = {}
+
+    def process_batch(records: list[RawRecord], target_index: str) -> int:
+        if target_index not in processors:
+            processors[target_index] = build_processor(settings, es, target_index)
+        outcome = processors[target_index].process(records)
+        return len(outcome.indexed) + len(outcome.stale)
+
+    return process_batch
