@@ -260,6 +260,24 @@ class Deployment:
             admin.close()
         grant(self.settings)
 
+    def _delete_groups(self, admin: KafkaAdminClient, timeout_s: float = 60.0) -> None:
+        """Delete the deployment's consumer groups. A group whose stopped member the broker
+        still counts (until its session times out) refuses deletion: try again until then."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            groups = [str(g.get("group_id", "")) for g in admin.list_groups()]
+            ours = [g for g in groups if g.startswith(self.name)]
+            if not ours:
+                return
+            admin.delete_groups(ours)  # answers each group's error rather than raising
+            if time.monotonic() > deadline:
+                left = [str(g.get("group_id", "")) for g in admin.list_groups()]
+                still = [g for g in left if g.startswith(self.name)]
+                if still:
+                    raise TimeoutError(f"consumer groups {still} would not be deleted")
+                return
+            time.sleep(1.0)
+
     def remove(self) -> None:
         """Delete everything named after the deployment: topics (faust's too), consumer groups,
         indices and index templates."""
@@ -269,10 +287,7 @@ class Deployment:
             mine = [t for t in admin.list_topics() if t.startswith(self.name)]
             if mine:
                 admin.delete_topics(mine)
-            groups = [str(g.get("group_id", "")) for g in admin.list_groups()]
-            ours = [g for g in groups if g.startswith(self.name)]
-            if ours:
-                admin.delete_groups(ours)
+            self._delete_groups(admin)
         finally:
             admin.close()
         es = elasticsearch_client(self.settings)
