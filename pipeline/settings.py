@@ -228,6 +228,12 @@ class Settings(BaseSettings):
         validation_alias=_env("PIPELINE_BATCH_BUDGET_S"),
         description="Longest a batch may spend in validate+enrich before a record-by-record rerun.",
     )
+    watch_refresh_s: float = Field(
+        2.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_WATCH_REFRESH_S"),
+        description="How often a worker reads watchlist changes (a new entry matches after this).",
+    )
     worker_host: str = Field(
         "127.0.0.1",
         validation_alias=_env("PIPELINE_WORKER_HOST"),

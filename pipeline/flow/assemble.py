@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.enrich.dedup.step import Deduplicate, Deduplicates
 from pipeline.enrich.step import Enrich, Enriches
+from pipeline.enrich.watch.step import Watch
 from pipeline.flow.batch import BatchProcessor, Step
 from pipeline.index.step import Index, Sinks
 from pipeline.ingest.records import RawRecord
@@ -29,14 +30,24 @@ log = logging.getLogger(__name__)
 ProcessBatch = Callable[[list[RawRecord], str], int]
 
 
-def steps(*, enricher: Enriches, deduplicator: Deduplicates, sink: Sinks, index: str) -> list[Step]:
+def steps(
+    *,
+    enricher: Enriches,
+    deduplicator: Deduplicates,
+    sink: Sinks,
+    index: str,
+    watch: Watch | None = None,
+) -> list[Step]:
     """The batch path, in order: every record through these, or off the path as a dead letter."""
-    return [
+    path: list[Step] = [
         Validate(),
         Enrich(enricher),
         Deduplicate(deduplicator),
         Index(sink, index),
     ]
+    if watch is not None:
+        path.append(watch)  # after index: alerts name reports that are written
+    return path
 
 
 def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchProcessor:
@@ -50,7 +61,13 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     deduplicator.ensure()
     log.info("loading the NER model")
     sink = BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry())
-    path = steps(enricher=Enricher.load(), deduplicator=deduplicator, sink=sink, index=index)
+    path = steps(
+        enricher=Enricher.load(),
+        deduplicator=deduplicator,
+        sink=sink,
+        index=index,
+        watch=build_watch(settings, es),
+    )
     declare_stages(step.name for step in path)
     return BatchProcessor(
         path,
@@ -58,6 +75,17 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
         record_budget_s=settings.record_budget_s,
         batch_budget_s=settings.batch_budget_s,
     )
+
+
+def build_watch(settings: Settings, es: Elasticsearch) -> Watch:
+    """The watch step of this deployment: its entries kept in step, its alerts index."""
+    from pipeline.enrich.watch.alerts import AlertWriter, ensure_alerts_index
+    from pipeline.enrich.watch.store import WatchSync, ensure_watch_index
+
+    ensure_watch_index(es, settings.index_alias)
+    ensure_alerts_index(es, settings.index_alias)
+    entries = WatchSync(es, settings.index_alias, interval_s=settings.watch_refresh_s)
+    return Watch(entries, AlertWriter(es, settings.index_alias))
 
 
 def build_live_processor(settings: Settings) -> BatchProcessor:

@@ -5,7 +5,7 @@ a worker thread and gets back what became of each. Every record ends settled (in
 stale replay, which is success) or rejected with the reason; a failure of Elasticsearch as a
 whole raises `SearchUnavailable` so the caller pauses and retries the batch (every step is
 idempotent, so a retried batch gives the same result). The steps are assembled in
-pipeline/flow/assemble.py; each runs only over the items still open.
+pipeline/flow/assemble.py; each runs over the items not rejected so far.
 
 Time budgets (pipeline/flow/budget.py) bound the CPU steps (`interruptible`): a batch over
 `batch_budget_s` raises `ProcessingTimeout` and is rerun by `process_isolated`, where a record

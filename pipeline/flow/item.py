@@ -46,8 +46,9 @@ class Item:
 
     @property
     def open(self) -> bool:
-        """Still on the path: neither settled nor rejected."""
-        return self.settled is None and self.rejection is None
+        """Still on the path: not rejected. A settled (indexed) record goes on through the
+        steps after `index`, which act on what was written (alerts)."""
+        return self.rejection is None
 
     def reject(self, error: RecordError) -> None:
         """Take the record off the path: it becomes a dead letter with `error`."""

@@ -1,0 +1,28 @@
+"""The watch package's own small indices (entries, alerts): created once, safe to race."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import map_es_errors
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+
+def ensure_small_index(es: Elasticsearch, index: str, mappings: dict[str, Any]) -> str:
+    """Create `index` (one shard, a replica where the cluster has a second node) unless it
+    exists; another worker creating it at the same moment is fine. Returns its name."""
+    import elasticsearch
+
+    with map_es_errors(f"create {index}"):
+        try:
+            es.indices.create(
+                index=index,
+                mappings=mappings,
+                settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+            )
+        except elasticsearch.BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+    return index
