@@ -81,24 +81,26 @@ class Sighting:
 def _documents(sighting: Sighting) -> list[tuple[str, dict[str, Any]]]:
     entry, mention = sighting.match.entry, sighting.match.mention
     alert = alert_id(entry.id, sighting.cluster_id)
-    common = {
+    common: dict[str, Any] = {
         "alert_id": alert,
         "entry_id": entry.id,
         "owner": entry.owner,
         "priority": entry.priority.value,
-        "target": {"type": entry.target.type.value, "key": entry.target.key},
         "cluster_id": sighting.cluster_id,
         "report_id": sighting.report_id,
         "source": sighting.source,
-        "mention": {
+        "seen_at": sighting.seen_at.isoformat(),
+    }
+    if entry.target is not None:
+        common["target"] = {"type": entry.target.type.value, "key": entry.target.key}
+    if mention is not None:
+        common["mention"] = {
             "type": mention.type.value,
             "text": mention.text,
             "value": mention.value,
             "start": mention.start,
             "end": mention.end,
-        },
-        "seen_at": sighting.seen_at.isoformat(),
-    }
+        }
     # the alert keeps its first report; each report adds a hit
     return [
         (alert, {"kind": "alert", **common}),

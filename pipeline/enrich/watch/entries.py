@@ -8,6 +8,10 @@ value extraction would never find (a plate spelling a word, a phone after too ma
 is refused rather than kept as an entry that silently never matches. A name (`person:`,
 `org:`) is cleaned as NER names are and keyed by its folded words, so case, accents, word
 order and punctuation do not matter ("KHAN, Fatima" is "Fatima Khan").
+
+An entry watches either a `target` or a saved `search` (the query language of `/api/search`,
+with filters on source and region), never both. A `restricted` entry also matches the
+reporter's, caller's and subject's own details; only the restricted role may own one.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from pipeline.enrich.exact import (
 )
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.names import clean_entity
+from pipeline.enrich.regions import REGIONS
+from pipeline.ingest.sources import Source
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -47,6 +53,7 @@ __all__ = [
     "NAME_TYPES",
     "SELECTOR_TYPES",
     "Priority",
+    "SavedSearch",
     "Target",
     "WatchEntry",
     "name_key",
@@ -84,6 +91,11 @@ _TYPES = ", ".join(sorted(_BY_NAME))
 _WORD = re.compile(r"\w+")
 _APOSTROPHES = re.compile(r"['’‘`]")
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+MAX_QUERY_CHARS = 1000
+# simple_query_string operators a saved search may not use: a term that starts with a
+# wildcard scans every term of the index, on every batch, for every worker.
+_LEADING_WILDCARD = re.compile(r"(?:^|[\s+|\-(\"~])[*?]")
+_REGEX = re.compile(r"(?:^|\s)/.*/(?:\s|$)")
 
 
 class Priority(StrEnum):
@@ -193,6 +205,33 @@ class Target(BaseModel):
         return f"{self.type.value}:{self.value}"
 
 
+class SavedSearch(BaseModel):
+    """A saved search: `/api/search`'s query text, narrowed to some sources and regions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    sources: tuple[Source, ...] = Field(default=(), max_length=len(Source))
+    regions: tuple[str, ...] = Field(default=(), max_length=len(REGIONS))
+
+    @field_validator("q")
+    @classmethod
+    def _cheap_to_run(cls, q: str) -> str:
+        if _LEADING_WILDCARD.search(q):
+            raise ValueError(f"search: {q!r} has a term starting with a wildcard (* or ?)")
+        if _REGEX.search(q):
+            raise ValueError(f"search: {q!r} looks like a regular expression; write the words")
+        return q
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [r for r in regions if r not in REGIONS]
+        if unknown:
+            raise ValueError(f"unknown region(s) {unknown}: one of {', '.join(REGIONS)}")
+        return regions
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -213,7 +252,9 @@ class WatchEntry(BaseModel):
     priority: Priority = Priority.NORMAL
     created: AwareDatetime = Field(default_factory=_now)
     expiry: AwareDatetime = Field(default=None, validate_default=True)
-    target: Target
+    target: Target | None = None
+    search: SavedSearch | None = None
+    restricted: bool = False
 
     @field_validator("expiry", mode="before")
     @classmethod
@@ -235,9 +276,17 @@ class WatchEntry(BaseModel):
             raise ValueError(f"expiry {expiry.isoformat()} is more than a year after creation")
         return expiry
 
+    @model_validator(mode="after")
+    def _one_kind(self) -> WatchEntry:
+        if (self.target is None) == (self.search is None):
+            raise ValueError("an entry watches either a `target` or a saved `search`, not both")
+        return self
+
     @property
     def key(self) -> tuple[EntityType, str]:
-        """The normalised (type, key) the target is matched by."""
+        """The normalised (type, key) the target is matched by; ValueError for a search."""
+        if self.target is None:
+            raise ValueError(f"entry {self.id} is a saved search, matched by query, not by key")
         return self.target.type, self.target.key
 
     def live(self, now: datetime) -> bool:

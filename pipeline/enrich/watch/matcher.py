@@ -45,10 +45,12 @@ def alert_id(entry_id: str, cluster_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """An entry and the mention of its target in one report."""
+    """An entry and what it matched in one report: the mention of its target, or for a saved
+    search the highlighted fragment (HIT_TAGS markers, as `/api/search` returns them)."""
 
     entry: WatchEntry
-    mention: Mention
+    mention: Mention | None
+    highlight: str | None = None
 
 
 class Watchlist:
@@ -57,6 +59,7 @@ class Watchlist:
     def __init__(self, entries: Iterable[WatchEntry] = ()) -> None:
         self._by_id: dict[str, WatchEntry] = {}
         self._by_key: dict[tuple[EntityType, str], dict[str, WatchEntry]] = {}
+        self._searches: dict[str, WatchEntry] = {}
         for entry in entries:
             self.add(entry)
 
@@ -74,12 +77,17 @@ class Watchlist:
         """Add `entry`, or put it in place of the entry with the same id (a changed entry)."""
         self.remove(entry.id)
         self._by_id[entry.id] = entry
-        self._by_key.setdefault(_slot(*entry.key), {})[entry.id] = entry
+        if entry.search is not None:
+            self._searches[entry.id] = entry
+        else:
+            self._by_key.setdefault(_slot(*entry.key), {})[entry.id] = entry
 
     def remove(self, entry_id: str) -> WatchEntry | None:
         """Drop the entry with this id; the entry, or None when there was none."""
         entry = self._by_id.pop(entry_id, None)
-        if entry is not None:
+        if entry is not None and entry.search is not None:
+            del self._searches[entry_id]
+        elif entry is not None:
             slot = _slot(*entry.key)
             bucket = self._by_key[slot]
             del bucket[entry_id]
@@ -91,6 +99,7 @@ class Watchlist:
         """Hold exactly `entries` from now on (a reload from the store)."""
         self._by_id.clear()
         self._by_key.clear()
+        self._searches.clear()
         for entry in entries:
             self.add(entry)
 
@@ -100,6 +109,10 @@ class Watchlist:
         for entry in expired:
             self.remove(entry.id)
         return expired
+
+    def searches(self, now: datetime) -> list[WatchEntry]:
+        """The live saved-search entries, in id order (run once per batch, not per mention)."""
+        return [entry for _, entry in sorted(self._searches.items()) if entry.live(now)]
 
     def match(self, found: Enrichment | Iterable[Mention], now: datetime) -> list[Match]:
         """Every (live entry, mention) pair for one report's mentions, in mention order.
