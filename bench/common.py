@@ -63,8 +63,15 @@ def group_state(settings: Settings) -> tuple[str, int]:
 def wait_group_stable(dep: Deployment, members: int, timeout_s: float = 240.0) -> None:
     """Wait until the group is Stable with `members` consumers (partitions assigned)."""
 
+    from kafka.errors import KafkaError
+
     def stable() -> bool:
-        state, count = group_state(dep.settings)
+        try:
+            state, count = group_state(dep.settings)
+        except KafkaError as exc:
+            if exc.retriable:  # e.g. the coordinator still loading on a freshly started broker
+                return False
+            raise
         return state == "Stable" and count == members
 
     wait_for(

@@ -1,6 +1,6 @@
 """Throughput of the enrich stage against spaCy NER alone, on ~150-word generated reports.
 
-Run: .venv/bin/python -m bench.enrich [--reports 400] [--rounds 3] [--batch 64]
+Run: .venv/bin/python -m bench.enrich [--reports 400] [--rounds 3] [--batch 64] [--long-rounds 1]
 
 Both measurements use the same loaded `nlp` object in one process (so "per core"): NER
 alone is `nlp.pipe` over the texts; the whole stage is `Enricher.enrich` over Report
@@ -8,7 +8,9 @@ objects (NER + exact extractors + name cleaning + region). Time is this process'
 time, so figures are per core even when other work shares the machine; rounds alternate
 between the two and the best round of each counts. The stage must keep >= 90 % of
 NER-alone throughput. The last line is the stage's own work after NER (`enrich_doc` on
-ready Docs: exact extractors, name cleaning, region, grouping), per report.
+ready Docs: exact extractors, name cleaning, region, grouping), per report. Then the time one
+100 KB and one 500 KB narrative hold a partition for (bench/long_text.py; `--long-rounds 0`
+skips them).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64, help="reports per enrich() call")
+    parser.add_argument("--long-rounds", type=int, default=1, help="rounds of the long texts")
     args = parser.parse_args()
 
     reports = make_reports(args.reports)
@@ -130,6 +133,14 @@ def main() -> None:
     print(f"{'stage work after NER':<34}{after_best / n * 1000:>8.3f} ms/report")
     # The same ratio from the parts, steadier than two noisy totals on a shared machine.
     print(f"{'NER / (NER + work after NER)':<34}{ner_best / (ner_best + after_best):>8.1%}")
+    if args.long_rounds > 0:
+        from bench.extractors import plain_text
+        from bench.long_text import ENDING, line, measure
+
+        for size in (100_000, 500_000):
+            narrative = plain_text(size - len(ENDING)) + ENDING
+            times = measure(enricher, narrative, args.long_rounds)
+            print(line(f"{size // 1000} KB narrative, one record", times))
 
 
 if __name__ == "__main__":

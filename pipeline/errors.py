@@ -6,6 +6,8 @@
     ├── RecordError                  one intake record cannot be processed: a dead-letter record
     │   └── ValidationFailed         JSON, schema, size or encoding problem (carries field errors)
     ├── KafkaUnavailable             the broker cannot be reached or refused an operation
+    │   └── AlertsUnavailable        (enrich/watch/publish) the alerts topic did not take a
+    │                                batch's alerts: backpressure, the batch is retried
     ├── SearchUnavailable            Elasticsearch cannot do what was asked: never the record's
     │   │                            fault, so the batch pauses and is retried (`reason` says why)
     │   ├── SinkBackpressure         429, unreachable, timed out, dedup lock busy: transient
@@ -16,7 +18,9 @@
     ├── RequestRejected              an API request that cannot be served as asked: 400
     │   ├── BadCursorError           (api/queries) a cursor this API did not issue, or for
     │   │                            another search
-    │   └── QueryRejectedError       (api/service) Elasticsearch refused the query as malformed
+    │   ├── QueryRejectedError       (api/service) Elasticsearch refused the query as malformed
+    │   └── EntryRejectedError       (api/watching) a watch entry or alert request that cannot be
+    │                                served: over the entry limit, a bad cursor
     └── ApiCallError                 (api/client) the CLI's call to the search API failed
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these

@@ -14,6 +14,10 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A selector whose reports fall in this many distinct clusters is common (README, "Common
+# selectors"); the search API's default when it is built without settings.
+COMMON_SELECTOR_CLUSTERS = 50
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
@@ -334,6 +338,13 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias=_env("PIPELINE_API_RATE_BURST"),
         description="Requests a key or client may make at once before the rate applies (429).",
+    )
+    common_selector_clusters: int = Field(
+        COMMON_SELECTOR_CLUSTERS,
+        ge=2,
+        validation_alias=_env("PIPELINE_COMMON_SELECTOR_CLUSTERS"),
+        description="Distinct clusters from which a selector is common: marked so, it links no "
+        "reports.",
     )
 
     # --- Logging ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from kafka.admin import NewTopic
 from pipeline.admin.acls import grant
 from pipeline.admin.topics import ensure_topics
 from pipeline.clients import elasticsearch_client, identity_env, kafka_config, new_kafka_client
+from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 
@@ -248,11 +249,11 @@ class Deployment:
         return peak
 
     def create_topics(self, partitions: int, configs: Mapping[str, str]) -> None:
-        """The intake and dead-letter topics, `partitions` each with one replica and `configs`;
-        and the deployment's ACLs (on a local stack with security on)."""
+        """The intake, dead-letter and alerts topics, `partitions` each with one replica and
+        `configs`; and the deployment's ACLs (on a local stack with security on)."""
         admin = KafkaAdminClient(**kafka_config(self.settings))
         try:
-            topics = [*self.intake, self.dlq]
+            topics = [*self.intake, self.dlq, alerts_topic(self.settings.topic_prefix)]
             admin.create_topics(
                 [NewTopic(t, partitions, 1, topic_configs=dict(configs)) for t in topics]
             )

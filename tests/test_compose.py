@@ -104,7 +104,9 @@ def test_security_is_on_in_compose(services: dict[str, Any]) -> None:
     assert worker["KAFKA_SASL_USERNAME"] == worker["ELASTICSEARCH_USERNAME"] == "ct-worker"
     assert worker["ELASTICSEARCH_PASSWORD"] == compose_password("worker")
     assert api["ELASTICSEARCH_USERNAME"] == "ct-api-restricted"
-    assert "KAFKA_SASL_USERNAME" not in api  # the API does not use Kafka
+    # the API's one use of Kafka: acknowledgements to the alerts topic
+    assert api["KAFKA_SASL_USERNAME"] == "ct-api-restricted"
+    assert api["KAFKA_SASL_PASSWORD"] == compose_password("api-restricted")
     # no literal secret anywhere: every password is an interpolation that fails when unset
     for name in ("setup", "worker", "api"):
         for key, value in services[name]["environment"].items():
@@ -142,13 +144,15 @@ def test_kafka_grants_nothing_without_an_acl_and_setup_grants_the_acls(
 def test_every_kafka_identity_with_acls_has_a_compose_login(services: dict[str, Any]) -> None:
     jaas = services["kafka"]["environment"]["KAFKA_LISTENER_NAME_EXTERNAL_PLAIN_SASL_JAAS_CONFIG"]
     with_acls = {identity for identity, *_ in acls.grants(_defaults())}
-    assert with_acls == {"worker", "operator"}
+    assert with_acls == {"worker", "operator", "api", "api-restricted"}
     for identity in {"admin", *with_acls}:
         user = IDENTITIES[identity]
         assert f'user_{user}="{compose_password(identity)}"' in jaas, identity
     # every password compose reads is one `stack compose-secrets` writes
     used = set(re.findall(r"\$\{(CT_[A-Z_]+_PASSWORD):\?", COMPOSE.read_text()))
-    assert used == {password_variable(i) for i in ("admin", "worker", "operator", "api-restricted")}
+    assert used == {
+        password_variable(i) for i in ("admin", "worker", "operator", "api", "api-restricted")
+    }
     assert used <= {password_variable(i) for i in IDENTITIES}
 
 

@@ -5,8 +5,8 @@ Kafka ACLs match names literally or by leading prefix, so they are granted per d
 `topics ensure` for any other, as `ct-admin`. On a configured cluster (compose, or one run by
 others) only `topics ensure --grant-acls` grants them, with the settings' own KAFKA_SASL_*
 login, which must be a super user's; principals are the identities' user names
-(`User:ct-worker` ...). `ct-admin` is a super user and needs none; `ct-api` gets none at all
-(the API does not use Kafka).
+(`User:ct-worker` ...). `ct-admin` is a super user and needs none. The alerts topic is written
+by the worker (alerts) and by both API identities (acknowledgements), and read by operators.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline import credentials
 from pipeline.clients import kafka_config, new_kafka_client
+from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.errors import KafkaUnavailable, StackError, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
@@ -32,7 +33,7 @@ def grants(settings: Settings) -> list[Grant]:
     """Every ACL of one deployment, as plain data."""
     prefix, group = settings.topic_prefix, settings.consumer_group
     intake = list(intake_topics(prefix))
-    dlq = dlq_topic(prefix)
+    dlq, alerts = dlq_topic(prefix), alerts_topic(prefix)
     rows: list[Grant] = []
     for topic in intake:
         rows.append(("worker", "TOPIC", topic, False, ("READ", "DESCRIBE")))
@@ -46,6 +47,11 @@ def grants(settings: Settings) -> list[Grant]:
         ("worker", "TOPIC", f"{group}-", True, ("READ", "WRITE", "CREATE", "DESCRIBE")),
         ("operator", "TOPIC", dlq, False, ("READ", "DESCRIBE")),
         ("operator", "GROUP", "*", False, ("DESCRIBE",)),
+        # alerts from the worker, acknowledgements from the API; operators read the stream
+        ("worker", "TOPIC", alerts, False, ("WRITE", "DESCRIBE")),
+        ("api", "TOPIC", alerts, False, ("WRITE", "DESCRIBE")),
+        ("api-restricted", "TOPIC", alerts, False, ("WRITE", "DESCRIBE")),
+        ("operator", "TOPIC", alerts, False, ("READ", "DESCRIBE")),
     ]
     return rows
 

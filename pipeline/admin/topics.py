@@ -1,4 +1,4 @@
-"""The intake and dead-letter topics: what should exist, and creating what does not."""
+"""The intake, dead-letter and alerts topics: what should exist, and creating what does not."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 
 DEFAULT_DLQ_PARTITIONS = 1
+# Alerts are few: one partition keeps them in order for whoever reads the whole stream.
+DEFAULT_ALERTS_PARTITIONS = 1
+# As long as a watchlist entry lives by default: an alert outlives no entry's first term.
+ALERTS_RETENTION_MS = 90 * 24 * 3600 * 1000
 # Kafka's "topic already exists" error code: another worker created it between look and create.
 TOPIC_ALREADY_EXISTS = 36
 
@@ -56,8 +61,10 @@ def wanted_topics(
     partitions: int | None = None,
     dlq_partitions: int | None = None,
     retention_ms: int | None = None,
+    alerts_partitions: int | None = None,
 ) -> list[TopicSpec]:
-    """The four intake topics and the dead-letter topic, sized by the settings or overrides.
+    """The four intake topics, the dead-letter topic and the alerts topic, sized by the
+    settings or overrides.
 
     Names carry `settings.topic_prefix` (empty in production; tests isolate with it).
     """
@@ -77,7 +84,13 @@ def wanted_topics(
         settings.replication_factor,
         {"retention.ms": str(settings.dlq_retention_ms)},
     )
-    return [*intake, dlq]
+    alerts = TopicSpec(
+        alerts_topic(settings.topic_prefix),
+        alerts_partitions or DEFAULT_ALERTS_PARTITIONS,
+        settings.replication_factor,
+        {"retention.ms": str(ALERTS_RETENTION_MS)},
+    )
+    return [*intake, dlq, alerts]
 
 
 def plan_topics(
@@ -127,16 +140,22 @@ def ensure_topics(
     partitions: int | None = None,
     dlq_partitions: int | None = None,
     retention_ms: int | None = None,
+    alerts_partitions: int | None = None,
     grant_acls: bool = False,
 ) -> list[TopicOutcome]:
-    """Create the intake and dead-letter topics that are missing; never alters existing ones.
+    """Create the intake, dead-letter and alerts topics that are missing; never alters
+    existing ones.
 
     Safe to call from every worker at start: a topic created concurrently counts as present.
     On the local stack with security on, also grants this deployment's ACLs (as ct-admin);
     on a configured cluster only with `grant_acls`, as the settings' own (super) user.
     """
     wanted = wanted_topics(
-        settings, partitions=partitions, dlq_partitions=dlq_partitions, retention_ms=retention_ms
+        settings,
+        partitions=partitions,
+        dlq_partitions=dlq_partitions,
+        retention_ms=retention_ms,
+        alerts_partitions=alerts_partitions,
     )
     with map_kafka_errors("ensuring topics"):
         admin = admin_client(settings)

@@ -1,7 +1,9 @@
 """The search API: `create_app(settings)` gives a FastAPI app over the reports alias.
 
 Routes: `/api/search` (GET and POST), `/api/reports/{id}`, `/api/entities/{type}`,
-`/api/export`, `/api/whoami`, `/api/audit` (auditor), `/healthz` (open), `/metrics`
+`/api/export`, `/api/whoami`, `/api/watch` (POST, GET) and `/api/watch/{id}` (GET, PATCH,
+DELETE), `/api/alerts`, `/api/alerts/stream` (server-sent events), `/api/alerts/{id}` and
+`/api/alerts/{id}/ack` (POST), `/api/audit` (auditor), `/healthz` (open), `/metrics`
 (operator), `/` (web page). `ApiMiddleware` admits or refuses every request first.
 """
 
@@ -29,6 +31,8 @@ from pipeline.api.ratelimit import RateLimiter
 from pipeline.api.refusals import RefusalLog
 from pipeline.api.request import SearchRequest
 from pipeline.api.service import SearchService
+from pipeline.api.stream import alert_stream_router
+from pipeline.api.watch import watch_router
 from pipeline.clients import elasticsearch_client, local_identity_in_use
 from pipeline.enrich.mentions import EntityType
 from pipeline.ops.metrics import render
@@ -267,6 +271,9 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
             )
         )
         return entries
+
+    app.include_router(alert_stream_router(settings, es, trail))  # before /api/alerts/{id}
+    app.include_router(watch_router(settings, es, trail))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -1,5 +1,6 @@
 """The append-only audit trail: one record per search, view, export, audit read, refused
-request (aggregated, see `refusals`) and operator's look at dead letters.
+request (aggregated, see `refusals`), operator's look at dead letters, and watchlist entry
+created, listed, viewed, changed or deleted, alert read, streamed or acknowledged.
 
 Records go to `<alias>-audit` (or PIPELINE_AUDIT_INDEX) with `op_type=create` and ids that
 Elasticsearch generates, so a write can never replace an earlier record; nothing in this
@@ -53,6 +54,15 @@ class Action(StrEnum):
     REFUSED = "refused"
     DLQ_LIST = "dlq_list"
     DLQ_SHOW = "dlq_show"
+    WATCH_CREATE = "watch_create"
+    WATCH_LIST = "watch_list"
+    WATCH_VIEW = "watch_view"
+    WATCH_CHANGE = "watch_change"
+    WATCH_DELETE = "watch_delete"
+    ALERT_LIST = "alert_list"
+    ALERT_VIEW = "alert_view"
+    ALERT_ACK = "alert_ack"
+    ALERT_STREAM = "alert_stream"
 
 
 def audit_index(settings: Settings) -> str:

@@ -58,13 +58,22 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self._http.close()
 
-    def get(
-        self, path: str, params: list[tuple[str, str]], *, justification: str | None = None
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        justification: str | None = None,
     ) -> Any:
-        """The JSON answer of GET `path`, or ApiCallError saying why there is none."""
+        """The JSON answer of `method path` (None when it has no body, as a 204), or
+        ApiCallError saying why there is none."""
         headers = {"X-Justification": justification} if justification else {}
         try:
-            response = self._http.get(path, params=tuple(params), headers=headers)
+            response = self._http.request(
+                method, path, params=tuple(params or ()), json=body, headers=headers
+            )
         except httpx.TransportError as exc:
             raise ApiCallError(
                 f"the search API at {self.url} is not reachable ({type(exc).__name__}): "
@@ -72,7 +81,25 @@ class ApiClient:
             ) from exc
         if response.status_code >= 400:
             raise ApiCallError(explain(response))
-        return response.json()
+        return response.json() if response.content else None
+
+    def get(
+        self, path: str, params: list[tuple[str, str]], *, justification: str | None = None
+    ) -> Any:
+        """The JSON answer of GET `path`, or ApiCallError saying why there is none."""
+        return self.call("GET", path, params=params, justification=justification)
+
+    def post(self, path: str, body: Any, *, justification: str | None = None) -> Any:
+        """The JSON answer of POST `path` with a JSON `body`."""
+        return self.call("POST", path, body=body, justification=justification)
+
+    def patch(self, path: str, body: Any, *, justification: str | None = None) -> Any:
+        """The JSON answer of PATCH `path` with a JSON `body`."""
+        return self.call("PATCH", path, body=body, justification=justification)
+
+    def delete(self, path: str, *, justification: str | None = None) -> None:
+        """DELETE `path`; ApiCallError if the API refused."""
+        self.call("DELETE", path, justification=justification)
 
 
 def explain(response: httpx.Response) -> str:

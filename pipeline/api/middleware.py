@@ -27,6 +27,8 @@ from pipeline.errors import PipelineError
 from pipeline.ops.metrics import observe_api_request
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pipeline.api.audit import AuditTrail
     from pipeline.api.models import AuditEntry
 
@@ -223,8 +225,16 @@ def _route(scope: Scope) -> str:
         return str(template)
     app: Any = scope.get("app")
     # A request refused before routing: find the template it would have reached.
-    for candidate in getattr(getattr(app, "router", None), "routes", ()):
+    return _template(getattr(getattr(app, "router", None), "routes", ()), scope) or "unmatched"
+
+
+def _template(routes: Iterable[Any], scope: Scope) -> str | None:
+    for candidate in routes:
         match, _ = candidate.matches(scope)
-        if match is not Match.NONE:
-            return str(candidate.path)
-    return "unmatched"
+        if match is Match.NONE:
+            continue
+        included = getattr(candidate, "original_router", None)  # an include_router's routes
+        if included is not None:
+            return _template(included.routes, scope)
+        return str(getattr(candidate, "path", "unmatched"))
+    return None

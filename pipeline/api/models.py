@@ -194,6 +194,11 @@ class ReportView(BaseModel):
     cluster_size: int = 1
     cluster: list[ReportOut] = Field(default_factory=list)
     linked: list[ReportOut] = Field(default_factory=list)
+    common_selectors: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Its selectors too common to link by (their reports fall in at least "
+        "PIPELINE_COMMON_SELECTOR_CLUSTERS distinct clusters): `linked` ignores them.",
+    )
 
 
 class EntityView(BaseModel):
@@ -204,6 +209,12 @@ class EntityView(BaseModel):
     total: int
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    clusters: int = Field(0, description="Distinct clusters its reports fall in.")
+    common: bool = Field(
+        False,
+        description="In at least PIPELINE_COMMON_SELECTOR_CLUSTERS distinct clusters: it links "
+        "no reports (a watchlist entry naming it still matches).",
+    )
     sources: list[Bucket] = Field(default_factory=list)
     reports: list[ReportOut] = Field(default_factory=list)
 

@@ -23,6 +23,7 @@ from pipeline.enrich.exact.vehicle import normalise_vehicle
 from pipeline.enrich.exact.web import canonical_url
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import RequestRejected
+from pipeline.index.query import HIT_TAGS, text_clause, text_highlight
 
 __all__ = [
     "HIT_TAGS",
@@ -39,9 +40,6 @@ __all__ = [
     "source_filter",
 ]
 
-# Highlight markers: private-use characters, so the web page and CLI can split a fragment
-# into plain-text segments without ever treating report text as HTML.
-HIT_TAGS = ("\ue000", "\ue001")
 # from + size may not go beyond Elasticsearch's default index.max_result_window.
 MAX_WINDOW = 10_000
 RESTRICTED_FIELD = "restricted"
@@ -122,10 +120,6 @@ def source_filter(restricted: bool) -> dict[str, Any]:
     return {"excludes": excludes}
 
 
-# `restricted` is mapped `enabled: false`, so it is never searchable, whatever the role.
-QUERY_FIELDS = ("text", "source_id", "entities.*")
-
-
 def _filters(params: SearchParams) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
     if params.sources:
@@ -149,17 +143,7 @@ def _filters(params: SearchParams) -> list[dict[str, Any]]:
 def _query(params: SearchParams) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     if params.q.strip():
-        # simple_query_string never raises on syntax: a stray quote or bracket is read literally.
-        must.append(
-            {
-                "simple_query_string": {
-                    "query": params.q,
-                    "fields": list(QUERY_FIELDS),
-                    "default_operator": "and",
-                    "lenient": True,
-                }
-            }
-        )
+        must.append(text_clause(params.q))
     return {"bool": {"must": must or [{"match_all": {}}], "filter": _filters(params)}}
 
 
@@ -171,15 +155,6 @@ def _sort(order: SortOrder) -> list[dict[str, Any]]:
     if order is SortOrder.OLDEST:
         return [{"@timestamp": "asc"}, *tiebreak]
     return [{"_score": "desc"}, {"@timestamp": "desc"}, *tiebreak]
-
-
-def _highlight() -> dict[str, Any]:
-    return {
-        "pre_tags": [HIT_TAGS[0]],
-        "post_tags": [HIT_TAGS[1]],
-        "require_field_match": True,
-        "fields": {"text": {"fragment_size": 160, "number_of_fragments": 3, "no_match_size": 160}},
-    }
 
 
 def _facets() -> dict[str, Any]:
@@ -243,7 +218,7 @@ def search_body(params: SearchParams, restricted: bool) -> dict[str, Any]:
         "sort": _sort(params.sort),
         "size": params.size,
         "_source": source_filter(restricted),
-        "highlight": _highlight(),
+        "highlight": text_highlight(),
         "track_total_hits": True,
     }
     after, start = (None, 0)

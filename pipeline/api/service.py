@@ -20,6 +20,7 @@ from pipeline.api.auth import Principal
 from pipeline.api.models import AuditEntry, Bucket, EntityView, ReportOut, ReportView, SearchPage
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
+from pipeline.settings import COMMON_SELECTOR_CLUSTERS
 
 __all__ = ["QueryRejectedError", "SearchService"]
 
@@ -66,12 +67,24 @@ class _MissingIndexError(PipelineError):
 
 
 class SearchService:
-    """Searches, views and exports over one alias, audited in one trail."""
+    """Searches, views and exports over one alias, audited in one trail.
 
-    def __init__(self, es: elasticsearch.Elasticsearch, alias: str, trail: AuditTrail) -> None:
+    `common_clusters`: a selector whose reports fall in this many distinct clusters is common
+    (`PIPELINE_COMMON_SELECTOR_CLUSTERS`): marked so in its entity view, and it links no reports.
+    """
+
+    def __init__(
+        self,
+        es: elasticsearch.Elasticsearch,
+        alias: str,
+        trail: AuditTrail,
+        *,
+        common_clusters: int = COMMON_SELECTOR_CLUSTERS,
+    ) -> None:
         self.es = es
         self.alias = alias
         self.trail = trail
+        self.common_clusters = common_clusters
 
     def _search(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -160,12 +173,7 @@ class SearchService:
                     ReportOut.from_hit(h, sees_restricted=sees) for h in members["hits"]["hits"]
                 ]
                 cluster_size = 1 + int(members["hits"]["total"]["value"])
-            # Linked reports come back as summaries (never text or restricted fields).
-            try:
-                with _translate("find linked reports"):
-                    found = linking.linked_reports(self.es, self.alias, hit.get("_source") or {})
-            except _MissingIndexError:
-                found = []
+            common, found = self._links(hit.get("_source") or {})
             linked = [
                 ReportOut.from_source(link.id, dict(link.summary), sees_restricted=sees).model_copy(
                     update={"shared": link.shared}
@@ -175,7 +183,11 @@ class SearchService:
                 if not report.cluster_id or link.summary.get("cluster_id") != report.cluster_id
             ]
             view = ReportView(
-                report=report, cluster_size=cluster_size, cluster=cluster, linked=linked
+                report=report,
+                cluster_size=cluster_size,
+                cluster=cluster,
+                linked=linked,
+                common_selectors=linking.by_type(common),
             )
         ids = [] if view is None else [view.report.id, *(r.id for r in view.cluster + view.linked)]
         self._audit(
@@ -188,6 +200,22 @@ class SearchService:
         )
         return view
 
+    def _links(
+        self, source: dict[str, Any]
+    ) -> tuple[frozenset[linking.Selector], list[linking.LinkedReport]]:
+        """The report's common selectors, and the reports it shares one of the others with.
+
+        Linked reports come back as summaries (never text or restricted fields).
+        """
+        try:
+            with _translate("find linked reports"):
+                common = linking.common_selectors(
+                    self.es, self.alias, linking.strong_selectors(source), self.common_clusters
+                )
+                return common, linking.linked_reports(self.es, self.alias, source, skip=common)
+        except _MissingIndexError:
+            return frozenset(), []
+
     def entity(
         self,
         principal: Principal,
@@ -197,12 +225,15 @@ class SearchService:
         *,
         channel: str = "api",
     ) -> EntityView:
-        """One selector: its reports, sources, regions, first and last seen."""
+        """One selector: its reports, sources, regions, first and last seen, and whether it is
+        common."""
         sees = principal.sees_restricted
         normal = queries.normalise_entity_value(entity_type, value)
         try:
             with _translate("view an entity"):
-                found = linking.entity_view(self.es, self.alias, entity_type, normal)
+                found = linking.entity_view(
+                    self.es, self.alias, entity_type, normal, min_clusters=self.common_clusters
+                )
         except _MissingIndexError:
             found = linking.EntityHits(type=entity_type.value, value=normal, total=0)
         view = EntityView(
@@ -211,6 +242,8 @@ class SearchService:
             total=found.total,
             first_seen=found.first_seen,
             last_seen=found.last_seen,
+            clusters=found.clusters,
+            common=found.common,
             sources=[Bucket(value=k, count=v) for k, v in found.sources.items()],
             reports=[
                 ReportOut.from_source(str(doc.get("id")), doc, sees_restricted=sees)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.api.audit import Action
 from pipeline.api.request import size_range
 from pipeline.ingest.dlq import printable
 
@@ -112,6 +113,8 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
         # The client address (rate limits, refusal records) is the TCP peer's: uvicorn would
         # otherwise believe X-Forwarded-For from any local process.
         proxy_headers=False,
+        # Open alert streams (/api/alerts/stream) would otherwise hold a stop for their life.
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -186,16 +189,7 @@ def _call(path: str, params: list[tuple[str, str]], justification: str | None) -
         raise click.ClickException(str(exc)) from exc
 
 
-AUDIT_ACTIONS = (
-    "search",
-    "view_report",
-    "view_entity",
-    "export",
-    "read_audit",
-    "refused",
-    "dlq_list",
-    "dlq_show",
-)
+AUDIT_ACTIONS = tuple(action.value for action in Action)
 
 
 @click.command("audit")

@@ -16,6 +16,16 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "Analysts": (
         ("search", "pipeline.cli.api:search", "Search the reports through the search API"),
+        (
+            "watch",
+            "pipeline.cli.watch:watch",
+            "Add, list, change and remove your watchlist entries",
+        ),
+        (
+            "alerts",
+            "pipeline.cli.watch:alerts",
+            "List, acknowledge and follow your watchlist alerts",
+        ),
         ("audit", "pipeline.cli.api:audit", "List the audit trail (auditors and operators)"),
     ),
     "Operators": (
@@ -58,6 +68,9 @@ IDENTITIES: dict[str, str] = {
     # analysts' requests switch to `api` inside the API (pipeline.api.app)
     "api": "api-restricted",
     "search": "api-restricted",
+    # clients of the API, like `search`: they reach neither Kafka nor Elasticsearch themselves
+    "watch": "api",
+    "alerts": "api",
     "audit": "operator",
     "publish": "operator",
     "demo": "operator",

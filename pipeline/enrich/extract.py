@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.enrich.exact import extract_exact
 from pipeline.enrich.locate import derive_region
 from pipeline.enrich.mentions import Enrichment
-from pipeline.enrich.ner import load_ner, ner_mentions, place_mentions
+from pipeline.enrich.ner import (
+    NER_MAX_CHARS,
+    NerPlan,
+    load_ner,
+    ner_chunks,
+    ner_mentions,
+    place_mentions,
+)
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -16,11 +23,28 @@ if TYPE_CHECKING:
 
     from pipeline.ingest.report import Report
 
-__all__ = ["NER_MAX_CHARS", "Enricher", "enrich_doc", "extract_exact"]
+__all__ = ["NER_MAX_CHARS", "Enricher", "enrich_chunks", "enrich_doc", "extract_exact"]
 
-# NER cost grows with length; past this many characters a text's tail is matched by the
-# exact extractors only, so one huge record cannot stall a partition.
-NER_MAX_CHARS = 20_000
+
+def enrich_chunks(
+    text: str,
+    docs: Sequence[tuple[int, Doc]],
+    location_postcode: str | None = None,
+    location_text: str | None = None,
+    *,
+    truncated: bool = False,
+) -> Enrichment:
+    """Exact mentions, NER names, gazetteer places and region for `text`.
+
+    `docs` are spaCy's Docs of pieces of `text`, each with the offset where its piece starts
+    (`ner_chunks`); `truncated` says they stop short of its end. The exact extractors and the
+    gazetteer read all of `text` whatever NER read.
+    """
+    exact = extract_exact(text)
+    named = ner_mentions(text, docs, exact)
+    mentions = exact + named + place_mentions(text, exact + named)
+    region = derive_region(mentions, location_postcode, location_text)
+    return Enrichment.from_mentions(mentions, region, truncated=truncated)
 
 
 def enrich_doc(
@@ -29,16 +53,10 @@ def enrich_doc(
     location_postcode: str | None = None,
     location_text: str | None = None,
 ) -> Enrichment:
-    """Exact mentions, NER names, gazetteer places and region for `text`.
-
-    `doc` is spaCy's Doc of `text` or of a prefix of it.
-    """
-    exact = extract_exact(text)
-    named = ner_mentions(doc, exact)
-    mentions = exact + named + place_mentions(text, exact + named)
-    return Enrichment.from_mentions(
-        mentions, derive_region(mentions, location_postcode, location_text)
-    )
+    """`enrich_chunks` for one Doc of `text` or of a prefix of it (the CLI's single text)."""
+    read = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+    truncated = read < len(text) and not text[read:].isspace()
+    return enrich_chunks(text, [(0, doc)], location_postcode, location_text, truncated=truncated)
 
 
 class Enricher:
@@ -54,21 +72,31 @@ class Enricher:
 
     def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
         """One Enrichment per report, in order; offsets index into `report.text`."""
-        docs = self._nlp.pipe(r.text[:NER_MAX_CHARS] for r in reports)
-        results: list[Enrichment] = []
-        for report, doc in zip(reports, docs, strict=True):
-            location = report.location
-            results.append(
-                enrich_doc(
-                    doc,
-                    report.text,
-                    location.postcode if location else None,
-                    location.text if location else None,
-                )
+        places = [
+            (r.location.postcode, r.location.text) if r.location else (None, None) for r in reports
+        ]
+        return [
+            enrich_chunks(text, docs, postcode, place_text, truncated=plan.truncated)
+            for (text, plan, docs), (postcode, place_text) in zip(
+                self._read([r.text for r in reports]), places, strict=True
             )
-        return results
+        ]
 
     def enrich_texts(self, texts: Sequence[str]) -> list[Enrichment]:
         """The same for bare texts (no location fields): for the CLI, evaluation and benches."""
-        docs = self._nlp.pipe(t[:NER_MAX_CHARS] for t in texts)
-        return [enrich_doc(doc, text) for text, doc in zip(texts, docs, strict=True)]
+        return [
+            enrich_chunks(text, docs, truncated=plan.truncated)
+            for text, plan, docs in self._read(texts)
+        ]
+
+    def _read(self, texts: Sequence[str]) -> Iterator[tuple[str, NerPlan, list[tuple[int, Doc]]]]:
+        """Each text, what NER reads of it and the Docs of those pieces: one `nlp.pipe` over
+        the pieces of every text, so short reports batch as before and a long one costs its
+        pieces, never more than NER_MAX_CHARS."""
+        plans = [ner_chunks(text) for text in texts]
+        pieces = (
+            text[s:e] for text, plan in zip(texts, plans, strict=True) for s, e in plan.chunks
+        )
+        docs = iter(self._nlp.pipe(pieces))
+        for text, plan in zip(texts, plans, strict=True):
+            yield text, plan, [(start, next(docs)) for start, _ in plan.chunks]

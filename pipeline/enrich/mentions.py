@@ -56,14 +56,21 @@ class SpanIndex:
 
 @dataclass(frozen=True, slots=True)
 class Enrichment:
-    """Everything enrichment adds to one report."""
+    """Everything enrichment adds to one report.
+
+    `truncated`: the narrative was too long for NER to read whole (contract v2
+    `entities_truncated`); the exact extractors and the gazetteer always read all of it.
+    """
 
     mentions: tuple[Mention, ...] = ()
     region: str | None = None
     entities: dict[str, list[str]] = field(default_factory=dict)
+    truncated: bool = False
 
     @staticmethod
-    def from_mentions(mentions: list[Mention], region: str | None) -> Enrichment:
+    def from_mentions(
+        mentions: list[Mention], region: str | None, *, truncated: bool = False
+    ) -> Enrichment:
         """Group mentions into `entities.<type>`: de-duplicated values in first-seen order."""
         ordered = tuple(sorted(mentions, key=lambda m: (m.start, m.end)))
         entities: dict[str, list[str]] = {}
@@ -75,8 +82,4 @@ class Enrichment:
             if mention.value not in known:
                 known.add(mention.value)
                 values.append(mention.value)
-        return Enrichment(
-            mentions=ordered,
-            region=region,
-            entities=entities,
-        )
+        return Enrichment(mentions=ordered, region=region, entities=entities, truncated=truncated)

@@ -66,7 +66,7 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
         deduplicator=deduplicator,
         sink=sink,
         index=index,
-        watch=build_watch(settings, es),
+        watch=build_watch(settings, es, index),
     )
     declare_stages(step.name for step in path)
     return BatchProcessor(
@@ -77,15 +77,24 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     )
 
 
-def build_watch(settings: Settings, es: Elasticsearch) -> Watch:
-    """The watch step of this deployment: its entries kept in step, its alerts index."""
+def build_watch(settings: Settings, es: Elasticsearch, index: str | None = None) -> Watch:
+    """The watch step of this deployment: its entries kept in step, its alerts index and
+    topic, and its saved searches run over `index` (where the batch is written; the alias
+    when None)."""
     from pipeline.enrich.watch.alerts import AlertWriter, ensure_alerts_index
+    from pipeline.enrich.watch.publish import AlertPublisher
+    from pipeline.enrich.watch.searches import BatchSearches
     from pipeline.enrich.watch.store import WatchSync, ensure_watch_index
 
     ensure_watch_index(es, settings.index_alias)
     ensure_alerts_index(es, settings.index_alias)
     entries = WatchSync(es, settings.index_alias, interval_s=settings.watch_refresh_s)
-    return Watch(entries, AlertWriter(es, settings.index_alias))
+    return Watch(
+        entries,
+        AlertWriter(es, settings.index_alias),
+        publisher=AlertPublisher(settings),
+        searches=BatchSearches(es, index or settings.index_alias),
+    )
 
 
 def build_live_processor(settings: Settings) -> BatchProcessor:

@@ -3,8 +3,9 @@
 The stream wiring (pipeline/worker/) hands a batch of raw records to `BatchProcessor.process` in
 a worker thread and gets back what became of each. Every record ends settled (indexed, or a
 stale replay, which is success) or rejected with the reason; a failure of Elasticsearch as a
-whole raises `SearchUnavailable` so the caller pauses and retries the batch (every step is
-idempotent, so a retried batch gives the same result). The steps are assembled in
+whole raises `SearchUnavailable`, and one of the `alerts` topic `AlertsUnavailable` (together
+`BACKPRESSURE`), so the caller pauses and retries the batch (every step is idempotent, so a
+retried batch gives the same result). The steps are assembled in
 pipeline/flow/assemble.py; each runs over the items not rejected so far.
 
 Time budgets (pipeline/flow/budget.py) bound the CPU steps (`interruptible`): a batch over
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pipeline.enrich.watch.publish import AlertsUnavailable
 from pipeline.errors import RecordError, SearchUnavailable
 from pipeline.flow.budget import Budget, ProcessingTimeout
 from pipeline.flow.item import Item, Rejection
@@ -29,9 +31,16 @@ from pipeline.ingest.report import Report
 from pipeline.ingest.validate import source_for_topic
 from pipeline.ops.logging import record_context
 
-__all__ = ["BatchOutcome", "BatchProcessor", "Step"]
+__all__ = ["BACKPRESSURE", "BatchOutcome", "BatchProcessor", "Step"]
 
 log = logging.getLogger(__name__)
+
+# A service the batch needs cannot take it now, which is never the records' fault: the batch
+# pauses and is retried whole, nothing is dead-lettered.
+BACKPRESSURE: tuple[type[SearchUnavailable], type[AlertsUnavailable]] = (
+    SearchUnavailable,
+    AlertsUnavailable,
+)
 
 
 class Step(Protocol):
@@ -130,15 +139,15 @@ class BatchProcessor:
         record whose processing crashes (`processing_error`) or runs out of time
         (`processing_timeout`), labelled with the step it was in.
 
-        Used after `process` raised something other than an Elasticsearch outage, or ran
-        out of time: one record must cost that record, never the batch or the worker.
+        Used after `process` raised something other than backpressure (`BACKPRESSURE`), or
+        ran out of time: one record must cost that record, never the batch or the worker.
         """
         outcome = BatchOutcome()
         for record in records:
             try:
                 with self.budget.limit(self.record_budget_s):
                     outcome.merge(self.process([record]))
-            except SearchUnavailable:
+            except BACKPRESSURE:
                 raise
             except ProcessingTimeout:
                 log.warning(

@@ -111,6 +111,8 @@ def build_document(
         document["cluster_id"] = cluster.cluster_id
     if enrichment.region is not None:
         document["region"] = enrichment.region
+    if enrichment.truncated:  # contract v2; left out when false, like every empty field
+        document["entities_truncated"] = True
     if report.url is not None:
         document["url"] = report.url
     location = _location(report)

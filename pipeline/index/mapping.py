@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 # Bump when the mapping changes in a way existing indices cannot take (then `pipeline reindex`).
 # 2: restricted values in the narrative are masked in `text` and `entities.*` (the original
 # under `restricted.text`); a version-1 index still shows them to analysts until reindexed.
-MAPPING_VERSION = 2
+# 3: `entities_truncated` (contract v2). The root is strict, so an older index refuses a
+# document that has it (only a narrative longer than NER reads: such a record was dead-lettered
+# as too_long before) until `pipeline reindex` builds version 3.
+MAPPING_VERSION = 3
 
 # Entity types whose values are names: also searchable word by word, not only as exact values.
 _NAME_ENTITIES = frozenset({EntityType.PERSON, EntityType.ORG, EntityType.LOCATION})
@@ -84,6 +87,8 @@ def mappings(text_analyzer: str = "standard") -> dict[str, Any]:
             "cluster_id": {"type": "keyword"},
             "duplicate": {"type": "boolean"},
             "region": {"type": "keyword"},
+            # true when the narrative was too long for NER to read whole (absent otherwise)
+            "entities_truncated": {"type": "boolean"},
             # per-source attributes: the known ones are mapped, a new one is kept in _source
             # without widening the mapping (dynamic false, not strict: it is not a record fault)
             "attributes": {

@@ -12,8 +12,9 @@ from pydantic_core import PydanticCustomError
 
 from pipeline.ingest.sources import Source
 
-MAX_TEXT_CHARS = 100_000
-"""Longest narrative (`description`, `summary`, `concern`) accepted, in characters."""
+# A narrative (`description`, `summary`, `concern`) has no length limit of its own: any that
+# fits in a record (validate.MAX_RECORD_BYTES) is accepted and indexed whole, and enrichment
+# bounds its own cost on long ones (pipeline/enrich/ner.py, NER_MAX_CHARS).
 MAX_URL_CHARS = 8_192
 """Longest `url` accepted, in characters."""
 MAX_ID_BYTES = 256
@@ -54,7 +55,7 @@ def _check_text(value: str) -> str:
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
 RecordId = Annotated[str, AfterValidator(_check_id)]
-Narrative = Annotated[str, Field(max_length=MAX_TEXT_CHARS), AfterValidator(_check_text)]
+Narrative = Annotated[str, AfterValidator(_check_text)]
 Url = Annotated[str, Field(max_length=MAX_URL_CHARS), AfterValidator(_check_text)]
 
 
@@ -172,7 +173,7 @@ class OnlineReferralV1(IntakeRecord):
     TEXT_FIELDS = ("description", "url")
 
     url: Url
-    description: str | None = Field(None, max_length=MAX_TEXT_CHARS)
+    description: str | None = None
     platform: str | None = None
     referrer_type: OnlineReferrerType | None = Field(None, strict=False)
 

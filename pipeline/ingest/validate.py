@@ -16,7 +16,8 @@ Intake rules (contract §1), checked in this order; the first broken rule decide
 | `wrong_type`             | a field has the wrong JSON type (strict: "12" is not 12, 1 not true)  |
 | `bad_timestamp`          | `received_at` is not RFC 3339 with an offset                          |
 | `empty_id`, `empty_text` | `id` or a required narrative is empty or blank                        |
-| `too_long`               | a text over `MAX_TEXT_CHARS`, a url over `MAX_URL_CHARS`, a long id   |
+| `too_long`               | a url over `MAX_URL_CHARS`, an id over `MAX_ID_BYTES` (a narrative    |
+|                          | has no limit of its own: any that fits in the record is accepted)     |
 | `invalid_value`          | a value outside its enum or range                                     |
 | `key_mismatch`           | the Kafka key is missing or differs from the `id`                     |
 

@@ -13,10 +13,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from pipeline.backoff import backoff_delay
-from pipeline.errors import SearchUnavailable
-from pipeline.flow.batch import BatchOutcome, BatchProcessor
+from pipeline.enrich.watch.publish import AlertsUnavailable
+from pipeline.flow.batch import BACKPRESSURE, BatchOutcome, BatchProcessor
 from pipeline.flow.budget import ProcessingTimeout
 from pipeline.flow.item import Rejection
 from pipeline.ingest.records import RawRecord
@@ -27,6 +28,13 @@ from pipeline.ops.logging import record_context
 log = logging.getLogger(__name__)
 
 SendDeadLetter = Callable[[Rejection], Awaitable[None]]
+
+
+@runtime_checkable
+class Closes(Protocol):
+    """A step that holds a connection of its own (the watch step's alert publisher)."""
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -42,7 +50,8 @@ class AgentState:
     processed: int = 0
 
     def pause(self, reason: str) -> None:
-        """Mark the agent paused by Elasticsearch for `reason` (again), for metrics and /readyz."""
+        """Mark the agent paused by Elasticsearch or the alerts topic for `reason` (again), for
+        metrics and /readyz."""
         if self.backpressure_since is None:
             self.backpressure_since = time.monotonic()
         metrics.record_backpressure(self.backpressure_reason, reason)
@@ -52,7 +61,7 @@ class AgentState:
         """The batch went through: no longer paused."""
         if self.backpressure_since is not None:
             paused = time.monotonic() - self.backpressure_since
-            log.info("Elasticsearch takes batches again after %.0fs paused", paused)
+            log.info("batches go through again after %.0fs paused", paused)
         metrics.record_backpressure(self.backpressure_reason, None)
         self.backpressure_since = None
         self.backpressure_reason = None
@@ -113,17 +122,18 @@ class Runtime:
             )
             try:
                 outcome = await loop.run_in_executor(self._executor, run, records)
-            except SearchUnavailable as exc:
-                # About the cluster, never the records: nothing is dead-lettered or acked; the
-                # batch waits (no new records are pulled) and is retried until it goes through.
+            except BACKPRESSURE as exc:
+                # About the cluster or the broker, never the records: nothing is dead-lettered
+                # or acked; the batch waits (no new records are pulled) and is retried until it
+                # goes through.
                 attempt += 1
                 delay = backoff_delay(
                     attempt, base=exc.retry_after, cap=self.max_backoff_s, floor=0.5
                 )
                 state.pause(exc.reason)
                 log.warning(
-                    "Elasticsearch cannot take this batch (%s), pausing it for %.1fs "
-                    "(attempt %d): %s",
+                    "%s cannot take this batch (%s), pausing it for %.1fs (attempt %d): %s",
+                    "the alerts topic" if isinstance(exc, AlertsUnavailable) else "Elasticsearch",
                     exc.reason,
                     delay,
                     attempt,
@@ -152,6 +162,10 @@ class Runtime:
             return outcome
 
     def close(self) -> None:
-        """Stop the processing thread and its budget watchdog."""
+        """Stop the processing thread and its budget watchdog, and close what steps hold open
+        (the alert publisher's connection)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.processor.budget.close()
+        for step in self.processor.steps:
+            if isinstance(step, Closes):
+                step.close()

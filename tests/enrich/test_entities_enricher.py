@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import pairwise
 
+from bench.extractors import plain_text
 from pipeline.enrich.extract import NER_MAX_CHARS, Enricher
-from pipeline.enrich.mentions import Enrichment
+from pipeline.enrich.mentions import Enrichment, EntityType
+from pipeline.enrich.ner import NER_CHUNK_CHARS
 from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
@@ -67,8 +69,43 @@ def test_very_long_text_is_bounded_but_offsets_stay_true(enricher: Enricher) -> 
     text = "word " * (NER_MAX_CHARS // 5) + tail
     [result] = enricher.enrich_texts([text])
     assert result.entities["phone"] == ["+447700900123"]  # exact extractors see it all
+    assert result.entities["location"] == ["Leeds"]  # and so does the gazetteer
+    assert "person" not in result.entities  # NER stopped short of Jane Doe ...
+    assert result.truncated  # ... and says so
     for mention in result.mentions:
         assert text[mention.start : mention.end] == mention.text
+
+
+def paragraphs(n: int) -> str:
+    """`n` characters of report prose in paragraphs (bench.enrich's generator)."""
+    return plain_text(n)
+
+
+def test_ner_reads_a_long_text_in_pieces_with_offsets_into_the_whole(enricher: Enricher) -> None:
+    # Names in the first, a middle and the last piece NER reads, each found where it is.
+    names = ["Imogen Blackwood", "Tobias Fairweather", "Ruth Okonkwo-Hale"]
+    parts = [paragraphs(2_000), paragraphs(NER_CHUNK_CHARS * 4), paragraphs(NER_CHUNK_CHARS * 4)]
+    text = ""
+    for name, part in zip(names, parts, strict=True):
+        text += f"{part}\n\nThe caller named the man as {name}, who lives nearby.\n\n"
+    assert NER_CHUNK_CHARS * 8 < len(text) < NER_MAX_CHARS
+    [result] = enricher.enrich_texts([text])
+    assert not result.truncated
+    people = {m.value: m for m in result.mentions if m.type is EntityType.PERSON}
+    for name in names:
+        assert name in people, name
+        mention = people[name]
+        assert text[mention.start : mention.end] == mention.text == name
+    assert people[names[2]].start > NER_CHUNK_CHARS * 8  # read, and placed, past many pieces
+
+
+def test_a_text_just_over_the_limit_with_only_space_beyond_is_not_truncated(
+    enricher: Enricher,
+) -> None:
+    text = "word " * (NER_MAX_CHARS // 5 - 10) + "Call Jane Doe." + " \n" * 100
+    assert len(text) > NER_MAX_CHARS
+    [result] = enricher.enrich_texts([text])
+    assert not result.truncated
 
 
 def test_places_the_model_misses_come_from_the_gazetteer(enricher: Enricher) -> None:

@@ -68,6 +68,7 @@ pieces = st.sampled_from(
         "0", "07700", "900123", "44", "0161", "496", "AB12", "CDE", "ab12cde", "M1", "1AE",
         "SW1A", "1AA", "P123", "ABC", "123D", "www.", "https://", "http://", "example.com",
         "youtu.be/", "t.me/", "jo", "@jo", "utm_source=x", "Leeds", "é", "\n", "\u2019s",
+        "\t", "\u00a0", "\u3000", "\u200b", "\u2013", "\uff10", "\uff11\uff12", "\uff21",
     ]
 )  # fmt: skip
 texts = st.one_of(st.text(max_size=200), st.lists(pieces, max_size=40).map("".join))

@@ -35,10 +35,54 @@ def values(text: str) -> list[str]:
         ("+33 6 12 34 56 78", "+33612345678"),
         ("+1 202 555 0143", "+12025550143"),
         ("phone number 07700 900123", "+447700900123"),
+        # odd spacing, other separators, wide digits (issue 16)
+        ("ring 0161  496  0229 now", "+441614960229"),
+        ("0161.496.0229", "+441614960229"),
+        ("0161/496/0229", "+441614960229"),
+        ("0161/496 0229", "+441614960229"),
+        ("0161 - 496 - 0229", "+441614960229"),
+        ("0161\t496\t0229", "+441614960229"),
+        ("0161\u00a0496\u00a00229", "+441614960229"),
+        ("07700\u2009900\u202f123", "+447700900123"),
+        ("call\n0161\n496 0229\nafter six", "+441614960229"),
+        ("0161\u2013496\u20130229", "+441614960229"),
+        ("07700\u200b900123", "+447700900123"),
+        ("\uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff11\uff12\uff13", "+447700900123"),
+        ("0\uff17700 900\uff1123", "+447700900123"),
+        ("+44\t(0)\u00a020  7946 0123", "+442079460123"),
+        ("(01614960229)", "+441614960229"),
+        ("0  7  7  0  0  9  0  0  1  2  3", "+447700900123"),
     ],
 )
 def test_formats_people_write(text: str, expected: str) -> None:
     assert values(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("ring \uff10\uff11\uff16\uff11 496 0229.", "\uff10\uff11\uff16\uff11 496 0229"),
+        ("ring 0161\u00a0\u00a0496\t0229\n", "0161\u00a0\u00a0496\t0229"),
+        ("(01614960229)", "01614960229"),
+    ],
+)
+def test_offsets_point_into_the_text_as_written(text: str, written: str) -> None:
+    [mention] = extract_phone(text)
+    assert mention.text == written == text[mention.start : mention.end]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0161 496 0229 / 07700 900123",
+        "0161 496 0229 - 07700 900123",
+        "0161 496 0229 (07700 900123)",
+        "0161 496 0229\n07700 900123",
+        "0161 496 0229\t\t07700 900123",
+    ],
+)
+def test_two_numbers_with_something_between_are_both_found(text: str) -> None:
+    assert values(text) == ["+441614960229", "+447700900123"]
 
 
 @pytest.mark.parametrize(
@@ -68,6 +112,22 @@ def test_formats_people_write(text: str, expected: str) -> None:
         "01638 496 0101",
         "ref07700900123",
         "999",
+        # the same written with odd spacing, separators and wide digits
+        "on 12/03/2024\tat 10:30",
+        "on 12 / 03 / 2024",
+        "on 01.02.2024\u00a0at 09.15",
+        "2024\u201301\u201302",
+        "paid \u00a3\uff11,\uff12\uff15\uff10.00",
+        "crime ref\u00a00123456789",
+        "crime\treference\nnumber:  01632  960001",
+        "order no.\t01234  567890",
+        "account\u300007700900123",
+        "IP 192.168.0.1\u00a0and 10.0.0.254",
+        "version 3.11.7,\tv2.10.3",
+        "card 4929  1234  5678  9012",
+        "0 1 / 0 2 / 2 0 2 4",
+        "07/03/2024 12/03/2024",
+        "1/2 or 3/4 of 0161",
     ],
 )
 def test_things_that_are_not_phones(text: str) -> None:

@@ -29,6 +29,17 @@ def values(text: str) -> list[str]:
         ("classic ABC123D", "ABC123D"),
         ("NI plate AJZ 7890", "AJZ7890"),
         ("NI plate KFZ 4521", "KFZ4521"),
+        # odd spacing, case and wide forms (issue 16)
+        ("reg ab12  cde seen", "AB12CDE"),
+        ("reg Ab12\tcDe seen", "AB12CDE"),
+        ("reg AB12\u00a0CDE", "AB12CDE"),
+        ("reg AB12\nCDE", "AB12CDE"),
+        ("the car was AB  12\u00a0CDE", "AB12CDE"),
+        ("old car P123\t\tABC", "P123ABC"),
+        ("classic ABC\u2009123D", "ABC123D"),
+        ("NI plate AJZ\u00a07890", "AJZ7890"),
+        ("reg \uff21\uff22\uff11\uff12\u3000\uff23\uff24\uff25", "AB12CDE"),
+        ("reg ab\uff11\uff12 cde", "AB12CDE"),
     ],
 )
 def test_registrations(text: str, expected: str) -> None:
@@ -59,6 +70,13 @@ def test_registrations(text: str, expected: str) -> None:
         "AB00 CDE",  # no such age identifier
         "QA12 CDE",  # Q is never used
         "XAB12CDEX",
+        "on  12  may",
+        "at\t10\tand",
+        "the M62\u00a0EAST",
+        "M1\tAND\tM6",
+        "APT\u00a04B",
+        "p123\tabc",
+        "ab  12  cde",  # the spaced format in lower case reads as prose
     ],
 )
 def test_not_registrations(text: str) -> None:
@@ -73,5 +91,17 @@ def test_offsets() -> None:
     text = "Cars AB12 CDE and P123 ABC, then ABC 123D."
     mentions = extract_vehicle(text)
     assert [m.text for m in mentions] == ["AB12 CDE", "P123 ABC", "ABC 123D"]
+    for mention in mentions:
+        assert text[mention.start : mention.end] == mention.text
+
+
+def test_offsets_point_into_the_text_as_written() -> None:
+    text = "Cars \uff21\uff22\uff11\uff12\u3000\uff23\uff24\uff25 and ab12\t cde."
+    mentions = extract_vehicle(text)
+    assert [m.value for m in mentions] == ["AB12CDE", "AB12CDE"]
+    assert [m.text for m in mentions] == [
+        "\uff21\uff22\uff11\uff12\u3000\uff23\uff24\uff25",
+        "ab12\t cde",
+    ]
     for mention in mentions:
         assert text[mention.start : mention.end] == mention.text

@@ -242,3 +242,29 @@ def test_nothing_restricted_in_the_text_adds_no_copy_of_it() -> None:
     document = build_document(report, Enrichment(), None, ingested_at=INGESTED)
     assert document["text"] == report.text
     assert document["restricted"] == {"caller": {"name": "Ann Smith"}}
+
+
+def test_entities_truncated_only_when_ner_stopped_short() -> None:
+    # contract v2: true when a narrative was too long for every model to read whole; left out
+    # (like every field that carries nothing) otherwise
+    whole = build_document(make_report(), Enrichment(), None, ingested_at=INGESTED)
+    assert "entities_truncated" not in whole
+    cut = build_document(make_report(), Enrichment(truncated=True), None, ingested_at=INGESTED)
+    assert cut["entities_truncated"] is True
+
+
+def test_every_top_level_field_of_a_document_is_mapped() -> None:
+    # the mapping's root is strict: a field it does not name would fail the whole document
+    from pipeline.index.mapping import mappings
+
+    report = make_report(
+        location=ReportLocation(text="Leeds", postcode="LS1 4AP", lat=53.8, lon=-1.5),
+        attributes={"channel": "online_form"},
+        extra={"x": 1},
+        url="https://example.com",
+    )
+    cluster = ClusterAssignment(cluster_id="c1", duplicate=True)
+    enrichment = Enrichment(region="North East", truncated=True)
+    document = build_document(report, enrichment, cluster, ingested_at=INGESTED)
+    assert set(document) <= set(mappings()["properties"])
+    assert mappings()["properties"]["entities_truncated"] == {"type": "boolean"}

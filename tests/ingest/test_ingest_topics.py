@@ -13,25 +13,30 @@ from pipeline.admin.topics import (
     plan_topics,
     wanted_topics,
 )
+from pipeline.enrich.watch.publish import ALERTS_TOPIC
 from pipeline.ingest.sources import DLQ_TOPIC, INTAKE_TOPICS
 from pipeline.settings import Settings
 
 
-def test_wanted_topics_are_the_four_intake_topics_and_the_dlq() -> None:
+def test_wanted_topics_are_the_four_intake_topics_the_dlq_and_alerts() -> None:
     specs = wanted_topics(Settings(intake_partitions=6, intake_retention_ms=1000))
-    assert [spec.name for spec in specs] == [*INTAKE_TOPICS, DLQ_TOPIC]
+    assert [spec.name for spec in specs] == [*INTAKE_TOPICS, DLQ_TOPIC, ALERTS_TOPIC]
     assert {spec.partitions for spec in specs[:4]} == {6}
     assert specs[0].configs == {"retention.ms": "1000"}
-    assert specs[-1].partitions == 1
+    assert specs[4].partitions == specs[5].partitions == 1
 
 
 def test_overrides_and_prefix_apply() -> None:
     specs = wanted_topics(
-        Settings(topic_prefix="x."), partitions=2, dlq_partitions=3, retention_ms=-1
+        Settings(topic_prefix="x."),
+        partitions=2,
+        dlq_partitions=3,
+        retention_ms=-1,
+        alerts_partitions=4,
     )
     assert specs[0].name == f"x.{INTAKE_TOPICS[0]}"
-    assert specs[-1].name == f"x.{DLQ_TOPIC}"
-    assert (specs[0].partitions, specs[-1].partitions) == (2, 3)
+    assert (specs[4].name, specs[5].name) == (f"x.{DLQ_TOPIC}", f"x.{ALERTS_TOPIC}")
+    assert (specs[0].partitions, specs[4].partitions, specs[5].partitions) == (2, 3, 4)
     assert specs[0].configs["retention.ms"] == "-1"
 
 
@@ -58,6 +63,7 @@ def test_ensure_topics_is_idempotent(settings: Settings, unique_name: Callable[[
         assert [(o.name, o.state, o.partitions) for o in first] == [
             *((name, TopicState.CREATED, 2) for name in names[:4]),
             (names[4], TopicState.CREATED, 1),
+            (names[5], TopicState.CREATED, 1),
         ]
         again = ensure_topics(isolated, partitions=2)
         assert {o.state for o in again} == {TopicState.PRESENT}

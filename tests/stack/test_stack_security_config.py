@@ -148,7 +148,13 @@ def test_acls_give_each_identity_the_least_it_needs() -> None:
         }
         for identity in credentials.IDENTITIES
     }
-    assert by["api"] == by["api-restricted"] == by["admin"] == set()
+    assert by["admin"] == set()
+    # the API publishes acknowledgements to the alerts topic and does nothing else on Kafka
+    alerts = {("TOPIC", "p.alerts", False, "WRITE"), ("TOPIC", "p.alerts", False, "DESCRIBE")}
+    assert by["api"] == by["api-restricted"] == alerts
+    assert ("TOPIC", "p.alerts", False, "WRITE") in by["worker"]
+    assert ("TOPIC", "p.alerts", False, "READ") in by["operator"]
+    assert ("TOPIC", "p.alerts", False, "WRITE") not in by["operator"]
     assert ("TOPIC", "p.intake.public-reports", False, "READ") in by["worker"]
     assert ("TOPIC", "p.intake.dlq", False, "WRITE") in by["worker"]
     assert ("GROUP", "g", True, "READ") in by["worker"]  # its group and its reindex groups

@@ -2,7 +2,7 @@
 // createElement, never innerHTML. Highlights arrive as {text, hit} segments, not markup.
 "use strict";
 
-const state = { key: "", why: "", filters: [], cursor: null, lastQuery: null };
+const state = { key: "", why: "", role: "", filters: [], cursor: null, lastQuery: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,13 +31,30 @@ function justificationFits() {
   return /^[\x20-\x7e]*$/.test(state.why);
 }
 
-async function call(method, path, params, body) {
+// The URL and headers of an API request as the signed-in caller (the alerts stream uses it too).
+function apiRequest(path, params, body, accept) {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of params || []) url.searchParams.append(name, value);
-  const headers = { "X-API-Key": state.key, "X-Audit-Channel": "web", Accept: "application/json" };
+  const headers = { "X-API-Key": state.key, "X-Audit-Channel": "web", Accept: accept || "application/json" };
   if (justificationFits()) headers["X-Justification"] = state.why;
   else if (body) body.justification = state.why;
   else url.searchParams.set("justification", state.why);
+  return { url, headers };
+}
+
+// A refused request: `status` and the API's `detail` (a message, or a list of {loc, msg}).
+class ApiError extends Error {
+  constructor(status, detail) {
+    const text = typeof detail === "string" ? detail
+      : Array.isArray(detail) ? detail.map((d) => d.msg).join("; ") : "request refused";
+    super(`${status}: ${text}`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+async function call(method, path, params, body) {
+  const { url, headers } = apiRequest(path, params, body);
   const init = { method, headers };
   if (body) {
     headers["Content-Type"] = "application/json";
@@ -45,10 +62,7 @@ async function call(method, path, params, body) {
   }
   const response = await fetch(url, init);
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : "request refused";
-    throw new Error(`${response.status}: ${detail}`);
-  }
+  if (!response.ok) throw new ApiError(response.status, data.detail);
   return data;
 }
 
@@ -183,7 +197,7 @@ function detailPanel(...children) {
 }
 
 function listSection(title, reports) {
-  const section = el("section", {}, el("h3", {}, `${title} (${reports.length})`));
+  const section = el("section", { "data-list": title }, el("h3", {}, `${title} (${reports.length})`));
   for (const report of reports) section.append(reportCard(report, { compact: true }));
   return section;
 }
@@ -217,6 +231,11 @@ async function openReport(id) {
       parts.push(el("pre", { class: "restricted", id: "report-restricted-entities" }, masked));
     }
     parts.push(listSection("Same cluster", view.cluster), listSection("Linked reports", view.linked));
+    // Selectors in too many unrelated reports (a hotline's own number) link nothing: say which.
+    if (view.common_selectors && Object.keys(view.common_selectors).length) {
+      parts.push(el("div", { class: "shared common", id: "report-common" },
+        "not linked by common selectors ", entityChips(view.common_selectors)));
+    }
     detailPanel(...parts);
   } catch (error) {
     setStatus(error.message, true);
@@ -227,10 +246,13 @@ async function openEntity(type, value) {
   try {
     const view = await call("GET", `/api/entities/${encodeURIComponent(type)}`, [["value", value]]);
     const sources = view.sources.map((b) => `${b.value} ${b.count}`).join(", ");
+    const clusters = `${view.clusters} cluster${view.clusters === 1 ? "" : "s"}`;
     detailPanel(
       el("h2", {}, `${view.type}: ${view.value}`),
-      el("p", {}, `${view.total} reports · first seen ${formatTime(view.first_seen)} · ` +
-        `last seen ${formatTime(view.last_seen)}`),
+      el("p", {}, `${view.total} reports in ${clusters} · first seen ` +
+        `${formatTime(view.first_seen)} · last seen ${formatTime(view.last_seen)}`),
+      view.common ? el("p", { class: "common", id: "entity-common" },
+        "common selector: it is in too many unrelated reports to link them") : null,
       el("p", {}, `sources: ${sources || "none"}`),
       listSection("Reports", view.reports),
     );
@@ -248,14 +270,28 @@ async function start(event) {
     $("who").textContent = `${me.user} (${me.role}) · ${state.why}`;
     $("login").hidden = true;
     $("workspace").hidden = false;
+    state.role = me.role;
     $("q").focus();
     runSearch();
+    // The other panels (alerts, watchlist) start on this.
+    document.dispatchEvent(new CustomEvent("signed-in", { detail: me }));
   } catch (error) {
     $("who").textContent = error.message;
   }
 }
 
+// Views: one of the workspace's sections is shown at a time; the detail panel stays beside it.
+function showView(name) {
+  for (const button of document.querySelectorAll("#views button[data-view]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === name));
+  }
+  for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("login").addEventListener("submit", start);
+  for (const button of document.querySelectorAll("#views button[data-view]")) {
+    button.addEventListener("click", () => showView(button.dataset.view));
+  }
   $("search").addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
 });

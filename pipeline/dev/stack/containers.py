@@ -125,7 +125,8 @@ def elasticsearch_container_env(heap: str, *, secure: bool = False) -> dict[str,
 
 # Compose reads each identity's password from its environment (`--env-file`, see
 # `pipeline stack compose-secrets`); an unset one stops compose with this hint.
-COMPOSE_KAFKA_USERS = ("admin", "worker", "operator")  # the API does not use Kafka
+# the API publishes acknowledgements to the alerts topic
+COMPOSE_KAFKA_USERS = ("admin", "worker", "operator", "api", "api-restricted")
 
 
 def password_variable(identity: str) -> str:

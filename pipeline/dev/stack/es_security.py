@@ -2,7 +2,8 @@
 
 Roles name indices by kind, for any alias, so every deployment on one node (tests isolate by
 alias) gets the same rules: `<alias>-audit` is the audit trail, `<alias>-dedup` the dedup
-state, everything else report data. Patterns between slashes are Lucene regular expressions.
+state, `<alias>-watch` the watchlist entries, `<alias>-alerts` their alerts, everything else
+report data. Patterns between slashes are Lucene regular expressions.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ import yaml
 from pipeline.credentials import IDENTITIES, StackCredentials
 
 AUDIT = "*-audit"
-NOT_AUDIT = "/~(.*-audit)/"
-REPORTS = "/~(.*-(audit|dedup))/"
+# Entries are the API's to write (for their owners) and the workers' to read; alerts the
+# workers' to write and the API's to read and acknowledge. Who watches whom is itself
+# sensitive: the analysts' identity (`ct-api`) reads neither, the API reads them as
+# `ct-api-restricted` and shows each caller only their own.
+WATCH = "*-watch"
+ALERTS = "*-alerts"
+WORKER_WRITES = "/~(.*-(audit|watch))/"
+REPORTS = "/~(.*-(audit|dedup|watch|alerts))/"
 # Field-level security needs a platinum or trial licence; on a basic one Elasticsearch
 # disables the whole role, so analyst requests fail (closed) instead of seeing these fields.
 ANALYST_HIDDEN = ["restricted.*"]
@@ -31,9 +38,11 @@ ROLES: dict[str, dict[str, Any]] = {
         "cluster": ["monitor", "manage_index_templates", "cluster:admin/analyze"],
         "indices": [
             {
-                "names": [NOT_AUDIT],
+                "names": [WORKER_WRITES],
                 "privileges": ["read", "write", "create_index", "manage", "view_index_metadata"],
-            }
+            },
+            # the worker creates the watchlist index at start, then only reads it
+            {"names": [WATCH], "privileges": ["read", "create_index", "view_index_metadata"]},
         ],
     },
     "ct_api": {
@@ -54,6 +63,12 @@ ROLES: dict[str, dict[str, Any]] = {
             {"names": [REPORTS], "privileges": ["read", "view_index_metadata"]},
             # the API's general identity: it also serves the trail to auditors (`/api/audit`)
             {"names": [AUDIT], "privileges": ["create_doc", "read", "view_index_metadata"]},
+            # entries stored and changed (never deleted: marked so), alerts acknowledged
+            {
+                "names": [WATCH],
+                "privileges": ["read", "index", "create_index", "view_index_metadata"],
+            },
+            {"names": [ALERTS], "privileges": ["read", "index", "view_index_metadata"]},
         ],
     },
     "ct_operator": {

@@ -6,26 +6,38 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 
 import phonenumbers
 
+from pipeline.enrich.exact.fold import fold
 from pipeline.enrich.mentions import EntityType, Mention
 
 __all__ = ["extract_phone", "normalise_phone"]
 
-# A run of digits that may be split by single spaces, dots, dashes or brackets, as people write
-# numbers ("07700 900123", "0161-496-0123", "+44 (0)20 7946 0123", "0 7 7 0 0 ..."). The
-# regex only proposes candidates; phonenumbers.parse decides. This is ~2x cheaper than
-# PhoneNumberMatcher (FACTS.md) and lets us reject dates, prices and references up front.
-_SEP = r"(?:[ .\-]|\)\s?|\s?\(|\s-\s)?"
-_RUN = re.compile(rf"(?<![\w+£$€/.\-])[+(]?\d(?:{_SEP}\d)+(?![\w/]|[.,:\-]\d)")
+# A run of digits split by gaps, as people write numbers ("07700 900123", "0161-496-0123",
+# "0161/496 0229", "+44 (0)20 7946 0123", "0 7 7 0 0 ...", "0161  496\t0229"): a gap is any
+# run of whitespace, or one dot, dash, slash or bracket with whitespace either side or none.
+# The regex reads the folded text (exact/fold.py: every Unicode space a space, full-width
+# digits ASCII) and only proposes candidates; phonenumbers.parse decides. This is ~2x cheaper
+# than PhoneNumberMatcher (FACTS.md) and lets us reject dates, prices and references up front.
+# Each alternative of a gap starts differently or needs its own character, so no gap can be
+# matched two ways: a run that fails costs time in proportion to its length, never more.
+_GAP = r"(?:\s*[.\-/]\s*|\s*\(\s*|\s*\)\s*|\s+)?"
+_RUN = re.compile(rf"(?<![\w+£$€/.\-])[+(]?\d(?:{_GAP}\d)+(?![\w/]|[.,:\-]\d)")
 _GROUP = re.compile(r"\d+")
+# Where one number may end and the next begin: whitespace, alone or around a dash or slash
+# ("0161 496 0229 / 07700 900123"), or before a bracket ("0161 496 0229 (07700 900123)").
+# Never at a bare dot, dash or slash: that would find "numbers" inside versions and dates.
+_BETWEEN = re.compile(r"\s+(?:[\-/]\s+|\(\s*)?")
 # A lone leading 0 means the number is spelt out digit by digit, and all of it then is.
 _SPACED_OUT = re.compile(r"0\s")
-_DIGIT_BY_DIGIT = re.compile(r"\d(?:\s\d)+")
-# People who write numbers with dots write groups of digits ("07700.900.123"), not one.
+_DIGIT_BY_DIGIT = re.compile(r"\d(?:\s+\d)+")
+# People who write numbers with dots write groups of digits ("07700.900.123"), not one, and
+# write nothing else between them.
 _LONE_DIGIT = re.compile(r"(?<!\d)\d(?!\d)")
+_NOT_A_DOT = re.compile(r"[\s\-/]")
 # A number that follows one of these words is a reference, not something to ring.
 _REFERENCE_BEFORE = re.compile(
     r"\b(?:ref|reference|crime|case|order|invoice|account|acct|tracking|serial|imei|policy|"
@@ -75,6 +87,8 @@ def normalise_phone(candidate: str, region: str = "GB") -> str | None:
     lie in one of Ofcom's drama ranges. "Possible" (right length only) is not enough: it
     lets in decimals, binary strings and references that happen to have 10-11 digits.
     """
+    # phonenumbers reads spaces but not tabs or line breaks: any run of whitespace is one space.
+    candidate = " ".join(fold(candidate).split())
     digits = "".join(ch for ch in candidate if ch.isdigit())
     if not _plausible_digits(candidate.lstrip("("), digits):
         return None
@@ -102,13 +116,15 @@ def _numbers_in_run(text: str, start: int, end: int) -> Iterator[Mention]:
     # digits_before[k]: the digits in groups[:k].
     digits_before = [0, *itertools.accumulate(b - a for a, b in digit_spans)]
     # A leading "+" belongs to the number; a leading "(" only when it closes after the first
-    # group, as in "(0161) 496 0123", not when it wraps the whole number.
+    # group and more follow, as in "(0161) 496 0123", not when it wraps the whole number,
+    # "(07700 900123)" or "(07700900123)".
     first_end = groups[0][1]
-    if text[start] == "+" or (text[start] == "(" and text[first_end : first_end + 1] == ")"):
+    closes = first_end < end and text[first_end] == ")"
+    if text[start] == "+" or (text[start] == "(" and closes):
         groups[0] = (start, first_end)
-    # A run holding several numbers splits only where people put spaces between them;
-    # splitting at dots or dashes would find "numbers" inside versions and dates.
-    spaced = [True] + [text[a[1] : b[0]].isspace() for a, b in itertools.pairwise(groups)]
+    # A run holding several numbers splits only at the gaps _BETWEEN allows.
+    spaced = [True]
+    spaced += [bool(_BETWEEN.fullmatch(text, a[1], b[0])) for a, b in itertools.pairwise(groups)]
     spaced.append(True)
     failures_left = _FAILURES_ALLOWED + (end - start) // _CHARS_PER_FAILURE
     i = 0
@@ -140,7 +156,7 @@ def _numbers_in_run(text: str, start: int, end: int) -> Iterator[Mention]:
 
 def _value(candidate: str) -> str | None:
     """The E.164 value of a candidate span, or None if it is not a number."""
-    if "." in candidate and (any(ch in candidate for ch in " -") or _LONE_DIGIT.search(candidate)):
+    if "." in candidate and (_NOT_A_DOT.search(candidate) or _LONE_DIGIT.search(candidate)):
         return None  # a version, a date or a decimal: "1.0.15 (2021-06-25)", "0.0449"
     if _SPACED_OUT.match(candidate) and not _DIGIT_BY_DIGIT.fullmatch(candidate):
         return None  # "0 37 99 46 11 53" is a row of numbers, "0 7 7 0 0 ..." a phone
@@ -149,11 +165,13 @@ def _value(candidate: str) -> str | None:
 
 def extract_phone(text: str) -> list[Mention]:
     """Phone numbers in `text`, each with its E.164 value and exact offsets."""
+    folded = fold(text)
     mentions: list[Mention] = []
-    for run in _RUN.finditer(text):
+    for run in _RUN.finditer(folded):
         if sum(ch.isdigit() for ch in run.group()) < 8:
             continue
-        if _REFERENCE_BEFORE.search(text, max(0, run.start() - 40), run.start()):
+        if _REFERENCE_BEFORE.search(folded, max(0, run.start() - 40), run.start()):
             continue
-        mentions.extend(_numbers_in_run(text, run.start(), run.end()))
+        for found in _numbers_in_run(folded, run.start(), run.end()):
+            mentions.append(replace(found, text=text[found.start : found.end]))
     return mentions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.enrich.exact.fold import fold
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.regions import POSTCODE_AREAS
 
@@ -11,13 +12,15 @@ __all__ = ["extract_postcode", "normalise_postcode", "postcode_area"]
 
 # The Royal Mail format: outward code (area letters, district digit(s), optional letter) and
 # inward code (sector digit and two unit letters, never C I K M O V). GIR 0AA is the one
-# historic exception. Any case, with or without one space, since web forms see all of them.
+# historic exception. Any case, and any whitespace or none between the two halves ("cb2  1tn",
+# "SW1A\u00a01AA", a line break), since web forms and call handlers write all of them. It reads
+# the folded text (exact/fold.py), so full-width letters and digits count too.
 _POSTCODE = re.compile(
     r"(?<![\w-])"
-    r"(GIR ?0AA|"
+    r"(GIR\s*0AA|"
     r"(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
     r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
-    r" ?[0-9][ABD-HJLNP-UW-Z]{2})"
+    r"\s*[0-9][ABD-HJLNP-UW-Z]{2})"
     r"(?![\w-])",
     re.IGNORECASE,
 )
@@ -36,7 +39,7 @@ def normalise_postcode(candidate: str) -> str | None:
     The area must be a real one (POSTCODE_AREAS), which turns away look-alikes such as
     road-plus-code strings that merely fit the letter/digit shape.
     """
-    compact = "".join(candidate.split()).upper()
+    compact = "".join(fold(candidate).split()).upper()
     if not _POSTCODE.fullmatch(compact):
         return None
     value = f"{compact[:-3]} {compact[-3:]}"
@@ -48,10 +51,9 @@ def normalise_postcode(candidate: str) -> str | None:
 def extract_postcode(text: str) -> list[Mention]:
     """UK postcodes in `text`, each with its normal form and exact offsets."""
     mentions: list[Mention] = []
-    for match in _POSTCODE.finditer(text):
+    for match in _POSTCODE.finditer(fold(text)):
         value = normalise_postcode(match.group())
         if value is not None:
-            mentions.append(
-                Mention(EntityType.POSTCODE, match.group(), value, match.start(), match.end())
-            )
+            start, end = match.span()
+            mentions.append(Mention(EntityType.POSTCODE, text[start:end], value, start, end))
     return mentions

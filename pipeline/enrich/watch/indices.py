@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 def ensure_small_index(es: Elasticsearch, index: str, mappings: dict[str, Any]) -> str:
     """Create `index` (one shard, a replica where the cluster has a second node) unless it
-    exists; another worker creating it at the same moment is fine. Returns its name."""
+    exists; another worker creating it at the same moment is fine. An index created by older
+    code gets the fields added since (a strict mapping refuses documents naming them).
+    Returns its name."""
     import elasticsearch
 
     with map_es_errors(f"create {index}"):
@@ -25,4 +27,9 @@ def ensure_small_index(es: Elasticsearch, index: str, mappings: dict[str, Any]) 
         except elasticsearch.BadRequestError as exc:
             if exc.error != "resource_already_exists_exception":
                 raise
+        else:
+            return index
+    with map_es_errors(f"add new fields to {index}"):
+        # adding fields is idempotent; changing one that exists would be refused (400)
+        es.indices.put_mapping(index=index, properties=mappings["properties"])
     return index

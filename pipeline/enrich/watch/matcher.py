@@ -3,19 +3,25 @@
 Matching costs the same with ten entries or a hundred thousand: a report's mentions are
 looked up, never the entries scanned. Entries only ever sit in the index under a key their
 validation produced, so no entry can change what another one matches.
+
+A report's public mentions (those analysts read) match every entry; its restricted values (the
+reporter's, caller's or subject's own, repeated in the narrative or given in their fields)
+match only `restricted` entries, so an analyst's entry never alerts on them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pipeline.enrich.mentions import Enrichment, EntityType, Mention
+from pipeline.enrich.restricted import RestrictedMention, RestrictedValues, protect
 from pipeline.enrich.watch.entries import NAME_TYPES, SELECTOR_TYPES, WatchEntry, name_key
 
-__all__ = ["Match", "Watchlist", "alert_id", "mention_key"]
+__all__ = ["Match", "Watchlist", "alert_id", "field_values", "mention_key"]
 
 # NER often takes a person for an organisation and back (shouted names above all), so a
 # name entry of either type matches a mention of either: both share one slot in the index.
@@ -46,11 +52,19 @@ def alert_id(entry_id: str, cluster_id: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Match:
     """An entry and what it matched in one report: the mention of its target, or for a saved
-    search the highlighted fragment (HIT_TAGS markers, as `/api/search` returns them)."""
+    search the highlighted fragment (HIT_TAGS markers, as `/api/search` returns them).
+
+    A public mention's offsets point into the text analysts read (the masked `text`). A
+    restricted entry's match on a restricted value names its `field` (`caller.phone`): offsets
+    then point into the narrative as written (`restricted.text`), or, `in_narrative` false,
+    the value is the field's own and has no place in the text.
+    """
 
     entry: WatchEntry
     mention: Mention | None
     highlight: str | None = None
+    field: str | None = None
+    in_narrative: bool = True
 
 
 class Watchlist:
@@ -114,18 +128,59 @@ class Watchlist:
         """The live saved-search entries, in id order (run once per batch, not per mention)."""
         return [entry for _, entry in sorted(self._searches.items()) if entry.live(now)]
 
+    def match_report(
+        self, text: str, mentions: Iterable[Mention], restricted: Mapping[str, Any], now: datetime
+    ) -> list[Match]:
+        """Every match in one report (its narrative `text`, the `mentions` enrichment found in
+        it, its `restricted` details): the public mentions, as masked for analysts, against
+        every entry; then the restricted values, in the narrative and in their own fields,
+        against restricted entries only."""
+        protected = protect(text, mentions, restricted)
+        return [
+            *self.match(protected.mentions, now),
+            *self.match_restricted(protected.restricted, now),
+            *self.match_restricted(field_values(restricted), now, in_narrative=False),
+        ]
+
     def match(self, found: Enrichment | Iterable[Mention], now: datetime) -> list[Match]:
-        """Every (live entry, mention) pair for one report's mentions, in mention order.
+        """Every (live entry, mention) pair for one report's public mentions, in mention order.
 
         Entries on one key come in id order, so every worker lists them alike.
         """
         mentions = found.mentions if isinstance(found, Enrichment) else found
-        matches: list[Match] = []
-        for mention in mentions:
-            key = mention_key(mention)
-            bucket = self._by_key.get(_slot(*key)) if key is not None else None
-            if bucket:
-                matches.extend(
-                    Match(entry, mention) for _, entry in sorted(bucket.items()) if entry.live(now)
-                )
-        return matches
+        return [Match(entry, mention) for mention in mentions for entry in self._live(mention, now)]
+
+    def match_restricted(
+        self, restricted: Iterable[RestrictedMention], now: datetime, *, in_narrative: bool = True
+    ) -> list[Match]:
+        """Every (live restricted entry, value) pair for one report's restricted values: those
+        repeated in its narrative, or (`in_narrative` false) its fields' own (`field_values`)."""
+        return [
+            Match(entry, found.mention, field=found.field, in_narrative=in_narrative)
+            for found in restricted
+            for entry in self._live(found.mention, now)
+            if entry.restricted
+        ]
+
+    def _live(self, mention: Mention, now: datetime) -> list[WatchEntry]:
+        key = mention_key(mention)
+        bucket = self._by_key.get(_slot(*key)) if key is not None else None
+        if not bucket:
+            return []
+        return [entry for _, entry in sorted(bucket.items()) if entry.live(now)]
+
+
+def field_values(restricted: Mapping[str, Any]) -> list[RestrictedMention]:
+    """A report's restricted fields (`Report.restricted`: reporter's, caller's, subject's name,
+    phone, email) as mentions, normalised as `protect` reads them: a phone in E.164, an email
+    in lower case, a name with titles trimmed. The offsets span the value alone."""
+    values = RestrictedValues.of(restricted)
+    found = [
+        *((EntityType.PERSON, name, field) for field, name in values.names.values()),
+        *((EntityType.PHONE, phone, field) for phone, field in values.phones.items()),
+        *((EntityType.EMAIL, email, field) for email, field in values.emails.items()),
+    ]
+    return [
+        RestrictedMention(Mention(kind, value, value, 0, len(value)), field)
+        for kind, value, field in found
+    ]

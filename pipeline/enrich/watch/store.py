@@ -45,6 +45,14 @@ MAPPING: dict[str, Any] = {
                 "key": {"type": "keyword"},
             }
         },
+        "search": {
+            "properties": {
+                "q": {"type": "text", "index": False},
+                "sources": {"type": "keyword"},
+                "regions": {"type": "keyword"},
+            }
+        },
+        "restricted": {"type": "boolean"},
         "updated_at": {"type": "date"},
         "deleted": {"type": "boolean"},
     },
