@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pipeline.enrich.dedup.step import Deduplicate, Deduplicates
@@ -89,6 +90,7 @@ def build_watch(settings: Settings, es: Elasticsearch, index: str | None = None)
     ensure_watch_index(es, settings.index_alias)
     ensure_alerts_index(es, settings.index_alias)
     entries = WatchSync(es, settings.index_alias, interval_s=settings.watch_refresh_s)
+    entries.refresh(datetime.now(UTC))  # the whole list read now, not inside the first batch
     return Watch(
         entries,
         AlertWriter(es, settings.index_alias),

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     from pipeline.enrich.mentions import Enrichment
     from pipeline.ingest.report import Report
 
-__all__ = ["KNOWN_ATTRIBUTES", "build_document", "doc_id", "doc_version"]
+__all__ = ["KNOWN_ATTRIBUTES", "MAX_INDEXED_MENTIONS", "build_document", "doc_id", "doc_version"]
 
 # Attributes the mapping names; others are still stored (the `attributes` object is not strict).
 KNOWN_ATTRIBUTES = ("channel", "platform", "referrer_type", "handler_id", "duration_s")
+# Under Elasticsearch's default index.mapping.nested_objects.limit of 10,000 per document.
+MAX_INDEXED_MENTIONS = 5_000
 
 
 def doc_id(source: str, source_id: str) -> str:
@@ -111,8 +113,13 @@ def build_document(
         document["cluster_id"] = cluster.cluster_id
     if enrichment.region is not None:
         document["region"] = enrichment.region
-    if enrichment.truncated:  # contract v2; left out when false, like every empty field
-        document["entities_truncated"] = True
+    mentions = document.get("entity_mentions", [])
+    if len(mentions) > MAX_INDEXED_MENTIONS:
+        # Elasticsearch refuses a document with more nested objects than its limit (10,000):
+        # the first mentions are kept, every value stays in `entities.*`, and it is said.
+        document["entity_mentions"] = mentions[:MAX_INDEXED_MENTIONS]
+    if enrichment.truncated or len(mentions) > MAX_INDEXED_MENTIONS:
+        document["entities_truncated"] = True  # contract v2; left out when false
     if report.url is not None:
         document["url"] = report.url
     location = _location(report)

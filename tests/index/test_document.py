@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.mentions import Enrichment, EntityType, Mention
-from pipeline.index.document import build_document, doc_id, doc_version
+from pipeline.index.document import MAX_INDEXED_MENTIONS, build_document, doc_id, doc_version
 from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
@@ -268,3 +268,31 @@ def test_every_top_level_field_of_a_document_is_mapped() -> None:
     document = build_document(report, enrichment, cluster, ingested_at=INGESTED)
     assert set(document) <= set(mappings()["properties"])
     assert mappings()["properties"]["entities_truncated"] == {"type": "boolean"}
+
+
+def test_more_mentions_than_elasticsearch_nests_are_cut_and_said() -> None:
+    count = MAX_INDEXED_MENTIONS + 7
+    numbers = [f"0161 496 {n:04d}" for n in range(count)]
+    text = " ".join(numbers)
+    mentions, start = [], 0
+    for n, surface in enumerate(numbers):
+        value = f"+44161496{n:04d}"
+        mentions.append(Mention(EntityType.PHONE, surface, value, start, start + len(surface)))
+        start += len(surface) + 1
+    document = build_document(
+        make_report(text=text),
+        Enrichment.from_mentions(mentions, region=None),
+        None,
+        ingested_at=INGESTED,
+    )
+    assert len(document["entity_mentions"]) == MAX_INDEXED_MENTIONS
+    assert document["entity_mentions"][-1]["value"] == f"+44161496{MAX_INDEXED_MENTIONS - 1:04d}"
+    assert len(document["entities"]["phone"]) == count  # every value still searchable
+    assert document["entities_truncated"] is True
+    few = build_document(
+        make_report(text=text),
+        Enrichment.from_mentions(mentions[:3], None),
+        None,
+        ingested_at=INGESTED,
+    )
+    assert "entities_truncated" not in few

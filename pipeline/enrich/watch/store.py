@@ -113,6 +113,8 @@ class WatchSync:
         self.interval_s = interval_s
         self._clock = clock
         self.watchlist = Watchlist()
+        # id -> the `updated_at` last applied: an entry read again in the overlap is skipped
+        self._applied: dict[str, str] = {}
         self._since: datetime | None = None
         self._looked: float | None = None
 
@@ -127,9 +129,13 @@ class WatchSync:
         started = now
         changed = 0
         for source in self._changed_since(self._since):
+            entry_id, stamp = str(source.get("id")), str(source.get("updated_at"))
+            if self._applied.get(entry_id) == stamp:
+                continue  # read again only because the looks overlap
+            self._applied[entry_id] = stamp
             changed += 1
             if source.get("deleted"):
-                self.watchlist.remove(str(source["id"]))
+                self.watchlist.remove(entry_id)
                 continue
             try:
                 entry = WatchEntry.model_validate(
@@ -137,8 +143,8 @@ class WatchSync:
                 )
             except ValueError:
                 # stored by older code or by hand; it must not stop the others from matching
-                log.warning("watchlist entry %r is no longer valid; skipping it", source.get("id"))
-                self.watchlist.remove(str(source.get("id")))
+                log.warning("watchlist entry %r is no longer valid; skipping it", entry_id)
+                self.watchlist.remove(entry_id)
                 continue
             self.watchlist.add(entry)
         self.watchlist.prune(now)
