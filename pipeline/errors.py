@@ -6,21 +6,25 @@
     ├── RecordError                  one intake record cannot be processed: a dead-letter record
     │   └── ValidationFailed         JSON, schema, size or encoding problem (carries field errors)
     ├── KafkaUnavailable             the broker cannot be reached or refused an operation
-    │   └── AlertsUnavailable        (enrich/watch/publish) the alerts topic did not take a
-    │                                batch's alerts: backpressure, the batch is retried
+    │   └── KafkaBackpressure        a topic the batch path needs cannot serve it: backpressure,
+    │       │                        the batch is retried
+    │       ├── AlertsUnavailable    (enrich/watch/publish) the alerts topic did not take its alerts
+    │       └── ErasuresUnavailable  (enrich/erasure/ledger) the erasure ledger could not be read
     ├── SearchUnavailable            Elasticsearch cannot do what was asked: never the record's
     │   │                            fault, so the batch pauses and is retried (`reason` says why)
     │   ├── SinkBackpressure         429, unreachable, timed out, dedup lock busy: transient
     │   ├── SearchRefused            401/403 or a write block: an operator must act (auth, blocked)
     │   ├── SearchRequestRejected    a whole request refused with 4xx (bad_request)
     │   └── AuditUnavailableError    (api/audit) no audit record could be written: no results
+    ├── UnknownReports               (enrich/erasure/purge) an erasure named reports no index
+    │                                holds: nothing was erased
     ├── AccessDenied                 an API caller's role lacks the right asked for: 403
     ├── RequestRejected              an API request that cannot be served as asked: 400
     │   ├── BadCursorError           (api/queries) a cursor this API did not issue, or for
     │   │                            another search
     │   ├── QueryRejectedError       (api/service) Elasticsearch refused the query as malformed
-    │   └── EntryRejectedError       (api/watching) a watch entry or alert request that cannot be
-    │                                served: over the entry limit, a bad cursor
+    │   └── EntryRejectedError       (api/watch_models) a watch entry or alert request that
+    │                                cannot be served: over the entry limit, a bad cursor
     └── ApiCallError                 (api/client) the CLI's call to the search API failed
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these
@@ -74,6 +78,16 @@ class KafkaUnavailable(PipelineError):
     """The Kafka broker cannot be reached or refused an operation."""
 
 
+class KafkaBackpressure(KafkaUnavailable):
+    """A topic the batch path writes or reads (`stream` names it) cannot serve the batch now:
+    backpressure, as `SearchUnavailable` is. About the broker, never the records: the batch
+    pauses and is retried, nothing is dead-lettered."""
+
+    stream: str = "Kafka"
+    reason: Unavailability  # set below the enum; the class attributes read as SearchUnavailable's
+    retry_after: float = 1.0
+
+
 class Unavailability(StrEnum):
     """Why Elasticsearch cannot do what was asked: a closed set, used as a metric label."""
 
@@ -85,6 +99,9 @@ class Unavailability(StrEnum):
     SERVER_ERROR = "server_error"  # 5xx or an answer that cannot be understood
     INDEX_UNAVAILABLE = "index_unavailable"  # closed or missing index, shards not allocated
     LOCK_BUSY = "lock_busy"  # the dedup lease is held by another worker or expired
+
+
+KafkaBackpressure.reason = Unavailability.UNREACHABLE
 
 
 class SearchUnavailable(PipelineError):

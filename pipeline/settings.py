@@ -238,6 +238,12 @@ class Settings(BaseSettings):
         validation_alias=_env("PIPELINE_WATCH_REFRESH_S"),
         description="How often a worker reads watchlist changes (a new entry matches after this).",
     )
+    erasure_refresh_s: float = Field(
+        5.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_ERASURE_REFRESH_S"),
+        description="How often an idle worker reads the erasure ledger and purges new erasures.",
+    )
     worker_host: str = Field(
         "127.0.0.1",
         validation_alias=_env("PIPELINE_WORKER_HOST"),

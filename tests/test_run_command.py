@@ -4,24 +4,32 @@ On the local stack no cluster is configured, so `run` goes through its own `stac
 finds the session's stack running and reuses it); elsewhere the cluster is passed in the
 environment. Topics, group and alias are unique to the test. It checks what a newcomer would:
 every valid demo record searchable through the search API, every bad one dead-lettered, and
-Ctrl-C stopping everything cleanly.
+Ctrl-C stopping everything cleanly. The same run in a pseudo-terminal (pexpect) is read as a
+person would read the screen: the worker's indexed count rises while the status redraws, no
+log line reaches the screen (the logs are in the state dir's files), and Ctrl-C exits 0.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pexpect
 import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 
 from pipeline.clients import kafka_config
 from pipeline.dev.demo import generate
+from pipeline.dev.first_run import keys_path
+from pipeline.dev.run_logs import log_path
 from pipeline.dev.stack.process import port_open
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
@@ -127,3 +135,106 @@ def test_run_with_demo_indexes_the_stream_serves_search_and_stops_on_ctrl_c(
     assert code == 0, log()
     assert not port_open(int(run_env["PIPELINE_API_PORT"]))
     assert not port_open(int(run_env["PIPELINE_WORKER_PORT"]))
+
+
+CONSOLE_COUNT = 120
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+_WORKER_ROW = re.compile(r"worker-0\s+(\S[^\n]*?)\s+(\d+\.\d)\s+(\d+)\s+(\d+)")
+
+
+def screen_text(raw: str) -> str:
+    """What the terminal shows, less its control sequences (one redraw after another)."""
+    return _ANSI.sub("", raw)
+
+
+@pytest.fixture
+def console_env(settings: Settings, run_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """On the local stack, no PIPELINE_API_KEYS: the run makes (or reuses) the local keys."""
+    env = dict(run_env)
+    env.pop("PIPELINE_LOG_FORMAT")  # the files get the default JSON lines
+    env.update(PIPELINE_BATCH_SIZE="10", TERM="xterm-256color", COLUMNS="120", LINES="50")
+    keys = keys_path(settings.state_dir)
+    made_here = settings.uses_local_stack and not keys.exists()
+    if settings.uses_local_stack:
+        del env["PIPELINE_API_KEYS"]
+    yield env
+    if made_here:
+        keys.unlink(missing_ok=True)  # leave the session's state dir as it was
+
+
+def api_answers(port: str, key: str) -> int:
+    headers = {"X-API-Key": key, "X-Justification": "terminal run test"}
+    url = f"http://127.0.0.1:{port}/api/search"
+    return httpx.get(url, params={"size": 1}, headers=headers, timeout=10).status_code
+
+
+def test_run_on_a_terminal_shows_a_live_status_and_no_log_lines(
+    settings: Settings,
+    es: Elasticsearch,
+    console_env: dict[str, str],
+) -> None:
+    valid = sum(1 for r in generate(CONSOLE_COUNT) if r.bad is None)
+    run = pexpect.spawn(
+        str(ROOT / "bin" / "pipeline"),
+        ["run", "--demo", str(CONSOLE_COUNT)],
+        env=console_env,
+        dimensions=(50, 120),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=5,
+    )
+    seen: list[str] = []
+
+    def read_for(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen.append(run.read_nonblocking(65536, timeout=1))
+            except pexpect.TIMEOUT:
+                continue
+
+    def indexed() -> list[int]:
+        """The worker's indexed count in each redraw so far."""
+        return [int(row.group(3)) for row in _WORKER_ROW.finditer(screen_text("".join(seen)))]
+
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and valid not in indexed():
+            read_for(2)
+            assert run.isalive(), screen_text("".join(seen))[-3000:]
+        screen = screen_text("".join(seen))
+        counts = indexed()
+        assert valid in counts, screen[-3000:]
+        assert len(set(counts)) >= 2, f"the indexed count never changed: {counts}"
+        assert counts == sorted(counts)
+        assert "ready" in screen
+        assert f"http://127.0.0.1:{console_env['PIPELINE_API_PORT']}/" in screen
+        assert "publish" in screen  # the demo's progress
+        port = console_env["PIPELINE_API_PORT"]
+        wait_for(lambda: port_open(int(port)), 60, "the API", lambda: screen[-3000:])
+        if settings.uses_local_stack:
+            granted = json.loads(keys_path(settings.state_dir).read_text())
+            by_role = {entry["role"]: key for key, entry in granted.items()}
+            assert set(by_role) == {"analyst", "restricted", "operator", "auditor"}
+            assert "sign in with this analyst key" in screen
+            assert by_role["analyst"] in screen
+            assert by_role["restricted"] not in screen
+            assert str(keys_path(settings.state_dir)) in screen
+            assert api_answers(port, by_role["analyst"]) == 200
+        else:
+            assert "with a key from PIPELINE_API_KEYS" in screen
+            assert api_answers(port, KEY) == 200
+        read_for(3)
+    finally:
+        run.sendintr()
+        run.expect(pexpect.EOF, timeout=90)
+        run.close()
+    screen = screen_text("".join([*seen, run.before or ""]))
+    assert run.exitstatus == 0, screen[-3000:]
+    assert "stopped; logs kept in" in screen
+    assert not re.search(r'\{"timestamp"|"level":', screen), "a JSON log line reached the screen"
+    assert not re.search(r"\b(INFO|WARNING)\b \S+: ", screen), "a text log line reached the screen"
+    assert not port_open(int(console_env["PIPELINE_API_PORT"]))
+    assert not port_open(int(console_env["PIPELINE_WORKER_PORT"]))
+    worker_log = log_path(settings.state_dir, "worker-0")
+    assert '"level": "INFO"' in worker_log.read_text(errors="replace")

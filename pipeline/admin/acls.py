@@ -7,6 +7,8 @@ others) only `topics ensure --grant-acls` grants them, with the settings' own KA
 login, which must be a super user's; principals are the identities' user names
 (`User:ct-worker` ...). `ct-admin` is a super user and needs none. The alerts topic is written
 by the worker (alerts) and by both API identities (acknowledgements), and read by operators.
+The erasure ledger is read by workers and operators (the dead-letter tools honour it) and
+written only by the restricted API identity and operators (`pipeline erase`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pipeline import credentials
 from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.errors import KafkaUnavailable, StackError, map_kafka_errors
+from pipeline.ingest.erasure import erasures_topic
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 
@@ -33,7 +36,7 @@ def grants(settings: Settings) -> list[Grant]:
     """Every ACL of one deployment, as plain data."""
     prefix, group = settings.topic_prefix, settings.consumer_group
     intake = list(intake_topics(prefix))
-    dlq, alerts = dlq_topic(prefix), alerts_topic(prefix)
+    dlq, alerts, erasures = dlq_topic(prefix), alerts_topic(prefix), erasures_topic(prefix)
     rows: list[Grant] = []
     for topic in intake:
         rows.append(("worker", "TOPIC", topic, False, ("READ", "DESCRIBE")))
@@ -52,6 +55,10 @@ def grants(settings: Settings) -> list[Grant]:
         ("api", "TOPIC", alerts, False, ("WRITE", "DESCRIBE")),
         ("api-restricted", "TOPIC", alerts, False, ("WRITE", "DESCRIBE")),
         ("operator", "TOPIC", alerts, False, ("READ", "DESCRIBE")),
+        # erasures: every worker reads the whole ledger; only these two may add to it
+        ("worker", "TOPIC", erasures, False, ("READ", "DESCRIBE")),
+        ("api-restricted", "TOPIC", erasures, False, ("WRITE", "DESCRIBE")),
+        ("operator", "TOPIC", erasures, False, ("READ", "WRITE", "DESCRIBE")),
     ]
     return rows
 

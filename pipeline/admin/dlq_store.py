@@ -1,8 +1,13 @@
-"""Read the dead-letter topic and replay chosen records to their origin topics (kafka-python)."""
+"""Read the dead-letter topic and replay chosen records to their origin topics (kafka-python).
+
+Dead letters of erased reports are skipped by every reader here, so `dlq list`, `show` and
+`replay` never show or send one back: the erasure ledger (`intake.erasures`) is the marker
+they honour, read whole before the dead letters (README, "Erasure").
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +16,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
 from pipeline.ingest.dlq import DeadLetter, replay_message
+from pipeline.ingest.erasure import record_key
 from pipeline.settings import Settings
 
-__all__ = ["ReplayResult", "Selection", "fetch", "read_dead_letters", "replay"]
+__all__ = ["ReplayResult", "Selection", "erased_keys", "fetch", "read_dead_letters", "replay"]
 
 _POLL_MS = 1_000
 _IDLE_POLLS = 10  # give up on a partition whose end offset is never reached (compaction, aborts)
@@ -35,10 +41,35 @@ class Selection:
         )
 
 
+def erased_keys(settings: Settings) -> set[str]:
+    """Every erased report's key, read from the erasure ledger now."""
+    from pipeline.enrich.erasure import ErasureLedger
+
+    ledger = ErasureLedger(settings)
+    try:
+        ledger.catch_up()
+    finally:
+        ledger.close()
+    return ledger.keys
+
+
+def is_erased(letter: DeadLetter, erased: Container[str]) -> bool:
+    """True when the letter is a copy of an erased report (by origin topic and key)."""
+    key = record_key(letter.origin_topic, letter.key)
+    return key is not None and key in erased
+
+
 def read_dead_letters(
-    settings: Settings, topic: str, *, select: Callable[[DeadLetter], bool] = Selection()
+    settings: Settings,
+    topic: str,
+    *,
+    select: Callable[[DeadLetter], bool] = Selection(),
+    erased: Container[str] | None = None,
 ) -> Iterator[DeadLetter]:
-    """Every dead letter on `topic` now, oldest first per partition; no consumer group is used."""
+    """Every dead letter on `topic` now, oldest first per partition, but those of erased
+    reports (`erased`, else the ledger read now); no consumer group is used."""
+    if erased is None:
+        erased = erased_keys(settings)
     with map_kafka_errors(f"reading {topic}"):
         consumer = new_kafka_client(
             KafkaConsumer, **kafka_config(settings, group_id=None, enable_auto_commit=False)
@@ -62,7 +93,7 @@ def read_dead_letters(
                 for record in records:
                     if record.offset < ends[tp]:
                         letter = DeadLetter.from_record(record)
-                        if select(letter):
+                        if select(letter) and not is_erased(letter, erased):
                             yield letter
                 if consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
@@ -71,8 +102,18 @@ def read_dead_letters(
         consumer.close()
 
 
-def fetch(settings: Settings, topic: str, partition: int, offset: int) -> DeadLetter | None:
-    """The dead letter at `partition`/`offset`, or None when there is none."""
+def fetch(
+    settings: Settings,
+    topic: str,
+    partition: int,
+    offset: int,
+    *,
+    erased: Container[str] | None = None,
+) -> DeadLetter | None:
+    """The dead letter at `partition`/`offset`, or None when there is none or it is a copy
+    of an erased report."""
+    if erased is None:
+        erased = erased_keys(settings)
     tp = TopicPartition(topic, partition)
     with map_kafka_errors(f"reading {topic}"):
         consumer = new_kafka_client(
@@ -90,7 +131,10 @@ def fetch(settings: Settings, topic: str, partition: int, offset: int) -> DeadLe
             consumer.seek(tp, offset)
             for _ in range(_IDLE_POLLS):
                 for record in consumer.poll(timeout_ms=_POLL_MS, max_records=1).get(tp, []):
-                    return DeadLetter.from_record(record) if record.offset == offset else None
+                    if record.offset != offset:
+                        return None
+                    letter = DeadLetter.from_record(record)
+                    return None if is_erased(letter, erased) else letter
         return None
     finally:
         consumer.close()

@@ -1,4 +1,5 @@
-"""The intake, dead-letter and alerts topics: what should exist, and creating what does not."""
+"""The intake, dead-letter, alerts and erasure topics: what should exist, and creating what
+does not."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.errors import KafkaUnavailable, map_kafka_errors
+from pipeline.ingest.erasure import erasures_topic
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
 
@@ -17,6 +19,10 @@ DEFAULT_DLQ_PARTITIONS = 1
 DEFAULT_ALERTS_PARTITIONS = 1
 # As long as a watchlist entry lives by default: an alert outlives no entry's first term.
 ALERTS_RETENTION_MS = 90 * 24 * 3600 * 1000
+# The erasure ledger is compacted and kept forever: the latest record of every key stays, so
+# a worker that starts in years still reads every erasure (README, "Erasure").
+ERASURES_PARTITIONS = 1
+ERASURES_CONFIGS = {"cleanup.policy": "compact", "retention.ms": "-1"}
 # Kafka's "topic already exists" error code: another worker created it between look and create.
 TOPIC_ALREADY_EXISTS = 36
 
@@ -63,8 +69,8 @@ def wanted_topics(
     retention_ms: int | None = None,
     alerts_partitions: int | None = None,
 ) -> list[TopicSpec]:
-    """The four intake topics, the dead-letter topic and the alerts topic, sized by the
-    settings or overrides.
+    """The four intake topics, the dead-letter topic, the alerts topic and the erasure ledger,
+    sized by the settings or overrides.
 
     Names carry `settings.topic_prefix` (empty in production; tests isolate with it).
     """
@@ -90,7 +96,13 @@ def wanted_topics(
         settings.replication_factor,
         {"retention.ms": str(ALERTS_RETENTION_MS)},
     )
-    return [*intake, dlq, alerts]
+    erasures = TopicSpec(
+        erasures_topic(settings.topic_prefix),
+        ERASURES_PARTITIONS,
+        settings.replication_factor,
+        ERASURES_CONFIGS,
+    )
+    return [*intake, dlq, alerts, erasures]
 
 
 def plan_topics(
@@ -143,8 +155,8 @@ def ensure_topics(
     alerts_partitions: int | None = None,
     grant_acls: bool = False,
 ) -> list[TopicOutcome]:
-    """Create the intake, dead-letter and alerts topics that are missing; never alters
-    existing ones.
+    """Create the intake, dead-letter, alerts and erasure topics that are missing; never
+    alters existing ones.
 
     Safe to call from every worker at start: a topic created concurrently counts as present.
     On the local stack with security on, also grants this deployment's ACLs (as ct-admin);

@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from pipeline.api import deps
 from pipeline.api.audit import Action, AuditTrail, audit_index
 from pipeline.api.auth import Permission, Principal, load_keys
+from pipeline.api.erase import erase_router
 from pipeline.api.errors import install_error_handlers
 from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
 from pipeline.api.models import AuditEntry, EntityView, ReportView, SearchPage
@@ -66,14 +67,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "Over the key's (or client's) request rate; see Retry-After"},
     503: {"description": "Elasticsearch or the audit trail is unavailable"},
 }
-# A client may say which of our front ends it is (recorded in the audit trail, nothing more).
-CHANNEL_HEADER = "X-Audit-Channel"
-CHANNELS = frozenset({"api", "cli", "web"})
-
-
-def _channel(request: Request) -> str:
-    claimed = (request.headers.get(CHANNEL_HEADER) or "api").strip().lower()
-    return claimed if claimed in CHANNELS else "api"
 
 
 def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
@@ -157,7 +150,9 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
         )
-        return serving(principal).search(principal, query.params(), why, channel=_channel(request))
+        return serving(principal).search(
+            principal, query.params(), why, channel=deps.audit_channel(request)
+        )
 
     @app.post("/api/search", tags=["search"], responses=ERRORS)
     def search_post(request: Request, principal: Searcher, query: SearchRequest) -> SearchPage:
@@ -165,7 +160,9 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         why = deps.require_justification(
             request.headers.get(deps.JUSTIFICATION_HEADER), query.justification
         )
-        return serving(principal).search(principal, query.params(), why, channel=_channel(request))
+        return serving(principal).search(
+            principal, query.params(), why, channel=deps.audit_channel(request)
+        )
 
     @app.get(
         "/api/export",
@@ -188,7 +185,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
             query.params(size=limit, collapse=False),
             why,
             action=Action.EXPORT,
-            channel=_channel(request),
+            channel=deps.audit_channel(request),
         )
         lines = [orjson.dumps(r.model_dump(mode="json")) for r in page.results]
         headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
@@ -215,7 +212,9 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         )
         if len(report_id) > 512:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
-        view = serving(principal).report(principal, report_id, why, channel=_channel(request))
+        view = serving(principal).report(
+            principal, report_id, why, channel=deps.audit_channel(request)
+        )
         if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
         return view
@@ -233,7 +232,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
             request.headers.get(deps.JUSTIFICATION_HEADER), justification
         )
         return serving(principal).entity(
-            principal, entity_type, value, why, channel=_channel(request)
+            principal, entity_type, value, why, channel=deps.audit_channel(request)
         )
 
     @app.get("/api/audit", tags=["audit"], responses=ERRORS)
@@ -267,13 +266,14 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
                 action=Action.READ_AUDIT.value,
                 justification=why.strip()[: deps.MAX_JUSTIFICATION],
                 query={k: v for k, v in filters.items() if v is not None},
-                channel=_channel(request),
+                channel=deps.audit_channel(request),
             )
         )
         return entries
 
     app.include_router(alert_stream_router(settings, es, trail))  # before /api/alerts/{id}
     app.include_router(watch_router(settings, es, trail))
+    app.include_router(erase_router(settings, es, trail))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

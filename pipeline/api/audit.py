@@ -1,6 +1,6 @@
 """The append-only audit trail: one record per search, view, export, audit read, refused
-request (aggregated, see `refusals`), operator's look at dead letters, and watchlist entry
-created, listed, viewed, changed or deleted, alert read, streamed or acknowledged.
+request (aggregated, see `refusals`), operator's look at dead letters, watchlist entry
+created, listed, viewed, changed or deleted, alert read, streamed or acknowledged, and erasure.
 
 Records go to `<alias>-audit` (or PIPELINE_AUDIT_INDEX) with `op_type=create` and ids that
 Elasticsearch generates, so a write can never replace an earlier record; nothing in this
@@ -63,6 +63,8 @@ class Action(StrEnum):
     ALERT_VIEW = "alert_view"
     ALERT_ACK = "alert_ack"
     ALERT_STREAM = "alert_stream"
+    # an erasure: who, why and which `source:id` keys, never the erased content
+    ERASE = "erase"
 
 
 def audit_index(settings: Settings) -> str:

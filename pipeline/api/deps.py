@@ -1,4 +1,4 @@
-"""Request plumbing for the API: caller authentication, role checks, justification, parameters."""
+"""Request plumbing for the API: authentication, role checks, justification, channel, parameters."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from pipeline.enrich.mentions import EntityType
 from pipeline.errors import AccessDenied
 
 __all__ = [
+    "CHANNEL_HEADER",
     "JUSTIFICATION_HEADER",
     "api_key_header",
+    "audit_channel",
     "parse_entity_filters",
     "require",
     "require_justification",
@@ -24,6 +26,9 @@ __all__ = [
 
 JUSTIFICATION_HEADER = "X-Justification"
 MAX_JUSTIFICATION = 1000
+# A client may say which of our front ends it is (recorded in the audit trail, nothing more).
+CHANNEL_HEADER = "X-Audit-Channel"
+CHANNELS = frozenset({"api", "cli", "web"})
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -79,6 +84,12 @@ def require_justification(*candidates: str | None) -> str:
         "a justification is required: say why you need this, in the X-Justification header "
         "or the `justification` field; it is stored in the audit trail",
     )
+
+
+def audit_channel(request: Request) -> str:
+    """The front end the client says it is (`CHANNEL_HEADER`), `api` unless one of `CHANNELS`."""
+    claimed = (request.headers.get(CHANNEL_HEADER) or "api").strip().lower()
+    return claimed if claimed in CHANNELS else "api"
 
 
 def to_utc(value: datetime | None, name: str) -> datetime | None:

@@ -235,6 +235,9 @@ def _template(routes: Iterable[Any], scope: Scope) -> str | None:
             continue
         included = getattr(candidate, "original_router", None)  # an include_router's routes
         if included is not None:
-            return _template(included.routes, scope)
+            found = _template(included.routes, scope)
+            if found is not None:
+                return found
+            continue
         return str(getattr(candidate, "path", "unmatched"))
     return None

@@ -185,6 +185,11 @@ class SearchPage(BaseModel):
     results: list[ReportOut]
     facets: dict[str, list[Bucket]] = Field(default_factory=dict)
     next_cursor: str | None = None
+    partial_match: bool = Field(
+        False,
+        description="No report has every word of the query: these results have most of them "
+        "(at least three in four, or one of two).",
+    )
 
 
 class ReportView(BaseModel):

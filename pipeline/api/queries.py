@@ -23,7 +23,14 @@ from pipeline.enrich.exact.vehicle import normalise_vehicle
 from pipeline.enrich.exact.web import canonical_url
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import RequestRejected
-from pipeline.index.query import HIT_TAGS, text_clause, text_highlight
+from pipeline.index.query import (
+    HIT_TAGS,
+    STEMS_FIELD,
+    can_relax,
+    text_clause,
+    text_highlight,
+    word_forms_highlight,
+)
 
 __all__ = [
     "HIT_TAGS",
@@ -31,6 +38,7 @@ __all__ = [
     "BadCursorError",
     "SearchParams",
     "SortOrder",
+    "can_relax",
     "cluster_members_body",
     "decode_cursor",
     "encode_cursor",
@@ -114,7 +122,7 @@ def source_filter(restricted: bool) -> dict[str, Any]:
     """`_source` for a hit: never `extra` (unknown upstream fields, unvetted), and never
     `restricted.*` (reporter, caller and subject, and the narrative as written with the values
     masked out of `text`) unless the caller may see it."""
-    excludes = ["extra", "extra.*", "kafka", "kafka.*"]
+    excludes = ["extra", "extra.*", "kafka", "kafka.*", STEMS_FIELD]
     if not restricted:
         excludes += [RESTRICTED_FIELD, f"{RESTRICTED_FIELD}.*"]
     return {"excludes": excludes}
@@ -140,10 +148,10 @@ def _filters(params: SearchParams) -> list[dict[str, Any]]:
     return filters
 
 
-def _query(params: SearchParams) -> dict[str, Any]:
+def _query(params: SearchParams, relaxed: bool = False) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     if params.q.strip():
-        must.append(text_clause(params.q))
+        must.append(text_clause(params.q, relaxed=relaxed))
     return {"bool": {"must": must or [{"match_all": {}}], "filter": _filters(params)}}
 
 
@@ -206,19 +214,23 @@ def decode_cursor(cursor: str, order: SortOrder, collapse: bool) -> tuple[list[A
     return after, 0
 
 
-def search_body(params: SearchParams, restricted: bool) -> dict[str, Any]:
+def search_body(params: SearchParams, restricted: bool, *, relaxed: bool = False) -> dict[str, Any]:
     """The _search body for one page of `params` (raises BadCursorError on a foreign cursor).
+
+    `relaxed`: reports need only most of the words (when none has them all, see `can_relax`).
 
     Collapsed searches (one hit per cluster) page by offset, because Elasticsearch only
     combines collapse with search_after when sorting on the collapse field; flat searches
     page with search_after and go as deep as the index.
     """
+    q = params.q.strip()
     body: dict[str, Any] = {
-        "query": _query(params),
+        "query": _query(params, relaxed),
         "sort": _sort(params.sort),
         "size": params.size,
         "_source": source_filter(restricted),
-        "highlight": text_highlight(),
+        # word forms found only through their stems are marked too
+        "highlight": text_highlight(query=word_forms_highlight(params.q) if q else None),
         "track_total_hits": True,
     }
     after, start = (None, 0)

@@ -127,6 +127,15 @@ class SearchService:
         """One page of results (raises BadCursorError, QueryRejectedError, SearchUnavailable)."""
         body = queries.search_body(params, principal.sees_restricted)
         response = self._search("search reports", body)
+        partial = False
+        relax = action is Action.SEARCH and queries.can_relax(params.q)
+        if relax and not response["hits"]["total"]["value"]:
+            # No report has every word: list the ones that have most of them, and say so (an
+            # export holds only reports with every word).
+            relaxed = queries.search_body(params, principal.sees_restricted, relaxed=True)
+            answer = self._search("search reports with most words", relaxed)
+            if answer["hits"]["total"]["value"]:
+                body, response, partial = relaxed, answer, True
         hits = response["hits"]["hits"]
         results = [ReportOut.from_hit(h, sees_restricted=principal.sees_restricted) for h in hits]
         next_cursor = None
@@ -144,11 +153,11 @@ class SearchService:
             results=results,
             facets=_facets(aggs) if params.facets else {},
             next_cursor=next_cursor,
+            partial_match=partial,
         )
         ids = [r.id for r in results]
-        self._audit(
-            principal, action, params.describe(), ids, justification=justification, channel=channel
-        )
+        query = params.describe() | ({"partial_match": True} if partial else {})
+        self._audit(principal, action, query, ids, justification=justification, channel=channel)
         return page
 
     def report(

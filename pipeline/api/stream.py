@@ -31,10 +31,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from fastapi.responses import StreamingResponse
 
 from pipeline.api import deps
+from pipeline.api.alert_reads import alert_views
 from pipeline.api.audit import Action
 from pipeline.api.auth import Permission, Principal
 from pipeline.api.models import AuditEntry
-from pipeline.api.watching import AlertOut, alert_views
+from pipeline.api.watch_models import AlertOut
 from pipeline.enrich.watch.alerts import alerts_index
 from pipeline.errors import PipelineError, map_es_errors
 
@@ -69,9 +70,6 @@ MAX_STREAM_S = 900.0
 MAX_CHANGES = 1_000
 # Far enough ahead for any clock between the API and its clients; later is clamped to now.
 _MAX_POSITION = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-# A client may say which of our front ends it is (as in pipeline.api.app).
-CHANNEL_HEADER = "X-Audit-Channel"
-CHANNELS = frozenset({"api", "cli", "web"})
 ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "The stream, until disconnected"},
     400: {"description": "Missing justification"},
@@ -311,7 +309,6 @@ def alert_stream_router(settings: Settings, es: Elasticsearch, trail: AuditTrail
             position = parse_position(last_event_id, now_ms)
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-        channel = (request.headers.get(CHANNEL_HEADER) or "api").strip().lower()
         trail.write(
             AuditEntry(
                 timestamp=datetime.now(UTC),
@@ -320,7 +317,7 @@ def alert_stream_router(settings: Settings, es: Elasticsearch, trail: AuditTrail
                 action=Action.ALERT_STREAM.value,
                 justification=why,
                 query={"stream": "alerts", "from": position},
-                channel=channel if channel in CHANNELS else "api",
+                channel=deps.audit_channel(request),
             )
         )
         feed = EsAlertFeed(es, alias)

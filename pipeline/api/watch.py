@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 
 from pipeline.api import deps
 from pipeline.api.auth import Permission, Principal
-from pipeline.api.watching import (
+from pipeline.api.watch_models import (
     AckIn,
     AlertOut,
     AlertPage,
@@ -26,8 +26,8 @@ from pipeline.api.watching import (
     EntryList,
     EntryOut,
     EntryRejectedError,
-    WatchService,
 )
+from pipeline.api.watching import WatchService
 from pipeline.enrich.watch.publish import AlertPublisher, AlertRecord, AlertsUnavailable
 
 if TYPE_CHECKING:
@@ -55,15 +55,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "Over the key's (or client's) request rate; see Retry-After"},
     503: {"description": "Elasticsearch or the audit trail is unavailable"},
 }
-# A client may say which of our front ends it is (as in pipeline.api.app).
-CHANNEL_HEADER = "X-Audit-Channel"
-CHANNELS = frozenset({"api", "cli", "web"})
 T = TypeVar("T")
-
-
-def _channel(request: Request) -> str:
-    claimed = (request.headers.get(CHANNEL_HEADER) or "api").strip().lower()
-    return claimed if claimed in CHANNELS else "api"
 
 
 def _why(request: Request, *candidates: str | None) -> str:
@@ -112,7 +104,7 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
         """Watch a selector, a name or a saved search; you own the entry (audited with its
         justification). `restricted: true` is for the restricted role only."""
         with _as_422():
-            return service.create(principal, entry, channel=_channel(request))
+            return service.create(principal, entry, channel=deps.audit_channel(request))
 
     @router.get("/api/watch")
     def list_entries(
@@ -120,7 +112,7 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
     ) -> EntryList:
         """Your entries, newest first, live and expired (`live`), not the deleted ones."""
         why = _why(request, justification)
-        return service.entries(principal, why, channel=_channel(request))
+        return service.entries(principal, why, channel=deps.audit_channel(request))
 
     @router.get("/api/watch/{entry_id}")
     def show_entry(
@@ -128,7 +120,9 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
     ) -> EntryOut:
         """One of your entries."""
         why = _why(request, justification)
-        return _found(service.entry(principal, entry_id, why, channel=_channel(request)), "entry")
+        return _found(
+            service.entry(principal, entry_id, why, channel=deps.audit_channel(request)), "entry"
+        )
 
     @router.patch("/api/watch/{entry_id}")
     def change_entry(
@@ -142,7 +136,9 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
         justification, if given, also justifies the change)."""
         why = _why(request, justification, change.justification)
         with _as_422():
-            changed = service.change(principal, entry_id, change, why, channel=_channel(request))
+            changed = service.change(
+                principal, entry_id, change, why, channel=deps.audit_channel(request)
+            )
         return _found(changed, "entry")
 
     @router.delete("/api/watch/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -151,7 +147,7 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
     ) -> Response:
         """Stop watching: the entry stops matching within seconds; its alerts stay."""
         why = _why(request, justification)
-        if not service.delete(principal, entry_id, why, channel=_channel(request)):
+        if not service.delete(principal, entry_id, why, channel=deps.audit_channel(request)):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "you have no entry with this id")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -178,7 +174,7 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
                 since=deps.to_utc(since, "since"),
                 size=size,
                 cursor=cursor,
-                channel=_channel(request),
+                channel=deps.audit_channel(request),
             )
 
     @router.get("/api/alerts/{alert_id}")
@@ -187,7 +183,9 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
     ) -> AlertView:
         """One of your alerts with its reports (ids, sources, when, the mention matched)."""
         why = _why(request, justification)
-        return _found(service.alert(principal, alert_id, why, channel=_channel(request)), "alert")
+        return _found(
+            service.alert(principal, alert_id, why, channel=deps.audit_channel(request)), "alert"
+        )
 
     @router.post("/api/alerts/{alert_id}/ack")
     def acknowledge_alert(
@@ -200,7 +198,9 @@ def watch_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
         """Acknowledge one of your alerts: who, when, the outcome and a note (audited)."""
         why = _why(request, justification)
         try:
-            acked = service.acknowledge(principal, alert_id, ack, why, channel=_channel(request))
+            acked = service.acknowledge(
+                principal, alert_id, ack, why, channel=deps.audit_channel(request)
+            )
         except AlertsUnavailable as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,

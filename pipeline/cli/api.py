@@ -68,6 +68,8 @@ def render_table(page: SearchPage) -> str:
     summary = f"{page.total} matching report{'' if page.total == 1 else 's'}"
     if page.clusters:
         summary += f" in {page.clusters} cluster{'' if page.clusters == 1 else 's'}"
+    if page.partial_match:
+        summary += ": no report has every word, these have most of them"
     lines = [summary]
     header = f"{'time (UTC)':<17} {'source':<23} {'region':<15} {'+sim':>4}  text"
     lines += [header, "-" * min(width, 160)]
@@ -115,6 +117,9 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
         proxy_headers=False,
         # Open alert streams (/api/alerts/stream) would otherwise hold a stop for their life.
         timeout_graceful_shutdown=5,
+        # uvicorn's loggers go through the pipeline's own logging (JSON lines, or the files
+        # `pipeline run` keeps), not a format of its own
+        log_config=None,
     )
 
 

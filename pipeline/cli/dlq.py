@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -42,7 +43,7 @@ def list_(
     topic: str | None, limit: int, reasons: tuple[str, ...], origins: tuple[str, ...], as_json: bool
 ) -> None:
     """List dead letters, oldest first: position, time, reason, origin and a preview of the
-    value with reporter, caller and subject masked."""
+    value with reporter, caller and subject masked. Copies of erased reports are never shown."""
     from pipeline.admin.dlq_store import Selection, read_dead_letters
 
     select = Selection(reasons=frozenset(reasons), origin_topics=frozenset(origins))
@@ -91,7 +92,7 @@ def show(
         asked = {"partition": partition or 0, "offset": offset}
         _audit("dlq_show", _topic(topic), asked, [letter] if letter else [])
     if letter is None:
-        click.echo(f"no record at {partition or 0}:{offset}", err=True)
+        click.echo(f"no record at {partition or 0}:{offset} (or one of an erased report)", err=True)
         sys.exit(1)
     click.echo(_describe(letter))
 
@@ -121,14 +122,16 @@ def replay(
     Replaying twice is harmless: indexing is idempotent."""
     from pipeline.admin.dlq_store import Selection, read_dead_letters
     from pipeline.admin.dlq_store import replay as send_back
+    from pipeline.cli.progress import bars
 
     settings = get_settings()
     wanted = frozenset(_position(p) for item in positions for p in item.split(",") if p)
     select = Selection(frozenset(reasons), frozenset(origins), wanted)
-    with reported_errors():
-        result = send_back(
-            settings, read_dead_letters(settings, _topic(topic), select=select), dry_run=dry_run
-        )
+    with reported_errors(), bars() as shown:
+        letters = read_dead_letters(settings, _topic(topic), select=select)
+        if shown is not None:
+            letters = _counted(letters, shown, "reading dead letters")
+        result = send_back(settings, letters, dry_run=dry_run)
     verb = "would replay" if dry_run else "replayed"
     for letter in result.replayed:
         click.echo(
@@ -139,6 +142,17 @@ def replay(
     click.echo(f"{verb} {len(result.replayed)}, skipped {len(result.skipped)}")
     if result.skipped:
         sys.exit(1)
+
+
+def _counted(
+    letters: Iterable[DeadLetter], shown: Callable[[str, int, int | None], None], phase: str
+) -> Iterator[DeadLetter]:
+    """`letters`, showing how many have been read (how many there are is not known ahead)."""
+    count = 0
+    for count, letter in enumerate(letters, start=1):
+        shown(phase, count, None)
+        yield letter
+    shown(phase, count, count)
 
 
 def _audit(action: str, topic: str, asked: dict[str, Any], shown: list[DeadLetter]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 
@@ -96,12 +97,24 @@ def reindex(origin: str, mapping_version: int | None, delete_old: bool, batch_si
 
 
 def _reindex(origin: str, mapping_version: int | None, delete_old: bool, batch_size: int) -> None:
+    from pipeline.cli.progress import bars
+
+    with bars() as shown:
+        _reindex_with(origin, mapping_version, delete_old, batch_size, shown or _ProgressPrinter())
+
+
+def _reindex_with(
+    origin: str,
+    mapping_version: int | None,
+    delete_old: bool,
+    batch_size: int,
+    progress: Callable[[str, int, int | None], None],
+) -> None:
     from pipeline.clients import elasticsearch_client
     from pipeline.settings import get_settings
 
     settings = get_settings()
     es = elasticsearch_client(settings)
-    progress = _ProgressPrinter()
     if origin == "index":
         from pipeline.index.reindex import reindex_from_index
 

@@ -13,6 +13,7 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("run", "pipeline.cli.run:run", "Run the whole pipeline on this machine until stopped"),
         ("worker", "pipeline.cli.run:worker", "Run one stream worker (one per core)"),
         ("api", "pipeline.cli.api:api", "Serve the search API and the analysts' web page"),
+        ("logs", "pipeline.cli.logs:logs", "Print or follow the log of one process of `run`"),
     ),
     "Analysts": (
         ("search", "pipeline.cli.api:search", "Search the reports through the search API"),
@@ -33,6 +34,7 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("dlq", "pipeline.cli.dlq:dlq", "List, show and replay dead-letter records"),
         ("publish", "pipeline.cli.publish:publish", "Validate and publish a JSON-lines file"),
         ("reindex", "pipeline.cli.index:reindex", "Rebuild the index into a new version"),
+        ("erase", "pipeline.cli.erase:erase", "Erase reports for good, whatever is replayed"),
     ),
     "Set up": (
         ("topics", "pipeline.cli.topics:topics", "Create and list the Kafka topics"),

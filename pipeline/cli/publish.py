@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 import sys
 import threading
 import time
@@ -87,15 +90,19 @@ def publish(source_name: str, topic: str | None, compression: str, file: IO[byte
     reason. Exits 1 if any line was rejected or not acknowledged by the broker.
     """
     from pipeline.admin.producer import IntakeProducer
+    from pipeline.cli.progress import bars
 
     source = Source(source_name)
     tally = Tally()
     last = time.monotonic()
+    size, read = _size(file), 0
     with (
         reported_errors(),
         IntakeProducer(get_settings(), compression=cast(Compression, compression)) as producer,
+        bars() as shown,
     ):
         for number, line in enumerate(file, start=1):
+            read += len(line)
             record = line.rstrip(b"\r\n")
             if not record.strip():
                 continue
@@ -107,7 +114,9 @@ def publish(source_name: str, topic: str | None, compression: str, file: IO[byte
             except ValidationFailed as exc:
                 tally.rejected[exc.reason] += 1
                 click.echo(f"line {number}: rejected ({exc.reason}): {exc.message}", err=True)
-            if time.monotonic() - last > _PROGRESS_EVERY_S:
+            if shown is not None:
+                shown("bytes read", read, size)
+            elif time.monotonic() - last > _PROGRESS_EVERY_S:
                 last = time.monotonic()
                 click.echo(f"... line {number}: {tally.line()}", err=True)
         producer.flush()
@@ -134,6 +143,7 @@ def demo(count: int, seed: int, rate: float, compression: str) -> None:
     duplicates; and a few deliberately bad records that must end on the dead-letter topic.
     """
     from pipeline.admin.producer import IntakeProducer
+    from pipeline.cli.progress import bars
     from pipeline.dev.demo import generate
 
     settings = get_settings()
@@ -143,6 +153,7 @@ def demo(count: int, seed: int, rate: float, compression: str) -> None:
     with (
         reported_errors(),
         IntakeProducer(settings, compression=cast(Compression, compression)) as producer,
+        bars() as shown,
     ):
         for n, record in enumerate(generate(count, seed), start=1):
             topic = f"{settings.topic_prefix}{record.topic}"
@@ -154,7 +165,9 @@ def demo(count: int, seed: int, rate: float, compression: str) -> None:
             if record.bad:
                 tally.rejected[record.bad] += 1
             _pace(n, rate, started)
-            if time.monotonic() - last > _PROGRESS_EVERY_S:
+            if shown is not None:
+                shown("published", n, count)
+            elif time.monotonic() - last > _PROGRESS_EVERY_S:
                 last = time.monotonic()
                 click.echo(f"... {n}/{count} published", err=True)
         producer.flush()
@@ -167,6 +180,15 @@ def demo(count: int, seed: int, rate: float, compression: str) -> None:
         for failure in tally.failed:
             click.echo(f"{failure}: not delivered", err=True)
         sys.exit(1)
+
+
+def _size(file: IO[bytes]) -> int | None:
+    """The size of a regular file, for its progress bar (a pipe's is not known)."""
+    try:
+        info = os.fstat(file.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _pace(n: int, rate: float, started: float) -> None:

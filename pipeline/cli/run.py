@@ -55,6 +55,11 @@ def run(workers: int, api: bool, demo_count: int) -> None:
     With neither KAFKA_BOOTSTRAP_SERVERS nor ELASTICSEARCH_URL set, first starts the local
     Kafka + Elasticsearch stack (downloading it on first use). Then ensures the topics and the
     index, and supervises the stream workers and the search API, restarting any that dies.
+
+    On the local stack with PIPELINE_API_KEYS empty, makes one API key per role once, in
+    PIPELINE_STATE_DIR/api-keys.json (mode 0600), and prints the analyst's. On a terminal it
+    shows a live status and writes each process's log to PIPELINE_STATE_DIR/logs (see
+    `pipeline logs`); otherwise every process logs to its output as JSON lines.
     """
     from pipeline.dev.supervise import run_all
     from pipeline.settings import get_settings

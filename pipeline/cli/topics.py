@@ -16,7 +16,7 @@ from pipeline.settings import get_settings
 
 @click.group()
 def topics() -> None:
-    """Create and list the pipeline's Kafka topics (the four intake topics and intake.dlq)."""
+    """Create and list the pipeline's Kafka topics (intake, intake.dlq and alerts)."""
 
 
 @topics.command()
@@ -42,9 +42,9 @@ def topics() -> None:
 @click.option(
     "--grant-acls",
     is_flag=True,
-    help="On a configured cluster, also grant this deployment's ACLs to ct-worker and "
-    "ct-operator, logged in as KAFKA_SASL_USERNAME (a super user). The local stack gets "
-    "them anyway.",
+    help="On a configured cluster, also grant this deployment's ACLs to ct-worker, ct-api, "
+    "ct-api-restricted and ct-operator, logged in as KAFKA_SASL_USERNAME (a super user). "
+    "The local stack gets them anyway.",
 )
 def ensure(
     partitions: int | None, dlq_partitions: int | None, retention_ms: int | None, grant_acls: bool

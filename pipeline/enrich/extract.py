@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from pipeline.enrich.exact import extract_exact
 from pipeline.enrich.locate import derive_region
-from pipeline.enrich.mentions import Enrichment
+from pipeline.enrich.mentions import Enrichment, SpanIndex
 from pipeline.enrich.ner import (
+    DEFAULT_MODEL,
     NER_MAX_CHARS,
     NerPlan,
     load_ner,
@@ -16,6 +17,7 @@ from pipeline.enrich.ner import (
     ner_mentions,
     place_mentions,
 )
+from pipeline.enrich.proscribed import proscribed_mentions
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -33,16 +35,23 @@ def enrich_chunks(
     location_text: str | None = None,
     *,
     truncated: bool = False,
+    proscribed: bool = True,
 ) -> Enrichment:
-    """Exact mentions, NER names, gazetteer places and region for `text`.
+    """Exact mentions, proscribed organisations, NER names, gazetteer places and region.
 
     `docs` are spaCy's Docs of pieces of `text`, each with the offset where its piece starts
-    (`ner_chunks`); `truncated` says they stop short of its end. The exact extractors and the
-    gazetteer read all of `text` whatever NER read.
+    (`ner_chunks`); `truncated` says they stop short of its end. The exact extractors, the
+    proscribed-organisation ruler and the gazetteer read all of `text` whatever NER read; a
+    name the ruler found is its, not NER's (`proscribed=False` leaves it out: evaluation).
     """
     exact = extract_exact(text)
-    named = ner_mentions(text, docs, exact)
-    mentions = exact + named + place_mentions(text, exact + named)
+    if proscribed:
+        spans = SpanIndex((m.start, m.end) for m in exact)
+        ruled = [m for m in proscribed_mentions(text) if not spans.overlaps(m.start, m.end)]
+    else:
+        ruled = []
+    named = ner_mentions(text, docs, exact + ruled)
+    mentions = exact + ruled + named + place_mentions(text, exact + ruled + named)
     region = derive_region(mentions, location_postcode, location_text)
     return Enrichment.from_mentions(mentions, region, truncated=truncated)
 
@@ -60,15 +69,19 @@ def enrich_doc(
 
 
 class Enricher:
-    """Holds the loaded spaCy pipeline; one per process, reused for every batch."""
+    """Holds the loaded spaCy pipeline; one per process, reused for every batch.
 
-    def __init__(self, nlp: Language) -> None:
+    `proscribed`: whether the proscribed-organisation ruler runs (always, but in the model
+    comparison of `pipeline entities eval --compare` and `bench/enrich.py`)."""
+
+    def __init__(self, nlp: Language, *, proscribed: bool = True) -> None:
         self._nlp = nlp
+        self._proscribed = proscribed
 
     @classmethod
-    def load(cls) -> Enricher:
-        """Load the NER model (about a second): call once per process."""
-        return cls(load_ner())
+    def load(cls, model: str = DEFAULT_MODEL, *, proscribed: bool = True) -> Enricher:
+        """Load a NER model (about a second): call once per process."""
+        return cls(load_ner(model), proscribed=proscribed)
 
     def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
         """One Enrichment per report, in order; offsets index into `report.text`."""
@@ -76,7 +89,14 @@ class Enricher:
             (r.location.postcode, r.location.text) if r.location else (None, None) for r in reports
         ]
         return [
-            enrich_chunks(text, docs, postcode, place_text, truncated=plan.truncated)
+            enrich_chunks(
+                text,
+                docs,
+                postcode,
+                place_text,
+                truncated=plan.truncated,
+                proscribed=self._proscribed,
+            )
             for (text, plan, docs), (postcode, place_text) in zip(
                 self._read([r.text for r in reports]), places, strict=True
             )
@@ -85,7 +105,7 @@ class Enricher:
     def enrich_texts(self, texts: Sequence[str]) -> list[Enrichment]:
         """The same for bare texts (no location fields): for the CLI, evaluation and benches."""
         return [
-            enrich_chunks(text, docs, truncated=plan.truncated)
+            enrich_chunks(text, docs, truncated=plan.truncated, proscribed=self._proscribed)
             for text, plan, docs in self._read(texts)
         ]
 

@@ -21,6 +21,7 @@ class EntityType(StrEnum):
     VEHICLE = "vehicle"
     POSTCODE = "postcode"
     HANDLE = "handle"
+    PROSCRIBED_ORG = "proscribed_org"  # contract v2: on the Terrorism Act 2000 list
 
 
 STRONG_SELECTORS: frozenset[EntityType] = frozenset(

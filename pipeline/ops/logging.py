@@ -35,6 +35,9 @@ _STANDARD_ATTRS = frozenset(
 )
 _HANDLER_NAME = "pipeline"
 _CHATTY_LOGGERS = ("kafka", "aiokafka")
+# One INFO line per HTTP request (elastic_transport, httpx, uvicorn's access log) or per step
+# of faust's start-up: shown at DEBUG only, else they bury what the pipeline itself says.
+_PER_REQUEST_LOGGERS = ("elastic_transport", "httpx", "httpcore", "faust", "mode", "uvicorn.access")
 # kafka-python cannot decode faust's own group-protocol metadata when lag is read, and warns with
 # the raw bytes every refresh; the lag it reads is right, so only its errors are worth showing.
 _GROUP_METADATA_LOGGER = "kafka.admin._groups"
@@ -130,7 +133,11 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> logging.Hand
         old.close()
     root.addHandler(handler)
     root.setLevel(level)
-    # The Kafka clients narrate every connection at INFO; operators want their warnings only.
+    quiet = level if level <= logging.DEBUG else max(level, logging.WARNING)
+    for chatty in _PER_REQUEST_LOGGERS:
+        logging.getLogger(chatty).setLevel(quiet)
+    # The Kafka clients narrate every connection at INFO, and their DEBUG is the wire itself:
+    # operators want their warnings only, at any level.
     for chatty in _CHATTY_LOGGERS:
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     logging.getLogger(_GROUP_METADATA_LOGGER).setLevel(max(level, logging.ERROR))

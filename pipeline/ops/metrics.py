@@ -45,6 +45,7 @@ class Outcome(StrEnum):
     INDEXED = "indexed"
     DEAD_LETTERED = "dead_lettered"
     STALE = "stale"
+    ERASED = "erased"  # dropped: its report was erased (README, "Erasure")
 
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -69,7 +70,7 @@ LAG_SECONDS = Gauge(
 )
 RECORDS = Counter(
     "ct_pipeline_records_total",
-    "Intake records processed, by source and outcome (indexed, dead_lettered, stale).",
+    "Intake records processed, by source and outcome (indexed, dead_lettered, stale, erased).",
     ["source", "outcome"],
     registry=REGISTRY,
 )

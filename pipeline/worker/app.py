@@ -19,6 +19,7 @@ from pipeline.clients import with_local_credentials
 from pipeline.flow.batch import BatchProcessor
 from pipeline.flow.item import Rejection
 from pipeline.ingest.dlq import dead_letter_message
+from pipeline.ingest.erasure import DropErased
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.ops.health import liveness
 from pipeline.ops.metrics import render
@@ -155,7 +156,24 @@ def create_app(settings: Settings, processor: BatchProcessor) -> tuple[faust.App
     names = [_add_agent(app, runtime, settings, t) for t in intake_topics(settings.topic_prefix)]
     agents = {name: runtime.agent(name) for name in names}
     _add_pages(app, WorkerObserver(settings, agents), settings)
+    _add_erasure_timer(app, runtime, settings)
     return app, runtime
+
+
+def _add_erasure_timer(app: faust.App, runtime: Runtime, settings: Settings) -> None:
+    """An idle worker still reads the erasure ledger and purges new erasures (those made
+    through the API, whose identity may not delete), on the batch thread: the ledger's
+    consumer is used by one thread only."""
+    step = next((s for s in runtime.processor.steps if isinstance(s, DropErased)), None)
+    if step is None:
+        return
+
+    @app.timer(interval=settings.erasure_refresh_s)  # type: ignore[untyped-decorator]
+    async def read_erasures() -> None:
+        try:
+            await runtime.in_batch_thread(step.run, [])
+        except Exception:  # the next batch reads the ledger anyway, and pauses if it cannot
+            log.warning("could not read the erasure ledger", exc_info=True)
 
 
 def _add_pages(app: faust.App, observer: WorkerObserver, settings: Settings) -> None:

@@ -38,6 +38,10 @@ def observe_outcome(records: Sequence[RawRecord], outcome: BatchOutcome) -> None
         )
     for report in outcome.stale:
         metrics.record_outcome(report.source, metrics.Outcome.STALE)
+    for record in outcome.erased:
+        source = source_for_topic(record.topic)
+        if source is not None:
+            metrics.record_outcome(source, metrics.Outcome.ERASED)
     for rejected in outcome.rejected:
         metrics.record_dead_letter(source_for_topic(rejected.record.topic), rejected.error.reason)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from pipeline.backoff import backoff_delay
-from pipeline.enrich.watch.publish import AlertsUnavailable
+from pipeline.errors import KafkaBackpressure
 from pipeline.flow.batch import BACKPRESSURE, BatchOutcome, BatchProcessor
 from pipeline.flow.budget import ProcessingTimeout
 from pipeline.flow.item import Rejection
@@ -110,6 +110,10 @@ class Runtime:
         state.processed += len(records)
         return outcome
 
+    async def in_batch_thread(self, fn: Callable[..., object], *args: object) -> object:
+        """Run `fn(*args)` on the processing thread, between batches."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
     async def _process_with_backpressure(
         self, state: AgentState, records: Sequence[RawRecord]
     ) -> BatchOutcome:
@@ -133,7 +137,7 @@ class Runtime:
                 state.pause(exc.reason)
                 log.warning(
                     "%s cannot take this batch (%s), pausing it for %.1fs (attempt %d): %s",
-                    "the alerts topic" if isinstance(exc, AlertsUnavailable) else "Elasticsearch",
+                    exc.stream if isinstance(exc, KafkaBackpressure) else "Elasticsearch",
                     exc.reason,
                     delay,
                     attempt,

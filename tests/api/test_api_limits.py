@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 import pytest
 from api_support import KEYS, Api, Corpus, audit_entries
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from pipeline.api.app import create_app
@@ -67,10 +67,15 @@ def call(
 
 
 def api_request_labels() -> list[dict[str, str]]:
+    """The label sets of the request counter (read with the Prometheus parser: a route
+    template such as `/api/reports/{report_id}` holds braces)."""
     text = render()[0].decode()
     return [
-        dict(re.findall(r'(\w+)="([^"]*)"', labels))
-        for labels in re.findall(r"^ct_pipeline_api_requests_total\{([^}]*)\}", text, re.M)
+        dict(sample.labels)
+        for family in text_string_to_metric_families(text)
+        if family.name == "ct_pipeline_api_requests"
+        for sample in family.samples
+        if sample.name == "ct_pipeline_api_requests_total"
     ]
 
 

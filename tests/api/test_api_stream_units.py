@@ -17,7 +17,7 @@ from pipeline.api.stream import (
     read_changes,
     sse_block,
 )
-from pipeline.api.watching import Acknowledgement, AlertOut
+from pipeline.api.watch_models import Acknowledgement, AlertOut
 from pipeline.errors import SinkBackpressure, Unavailability
 
 ALICE = Principal("alice", Role.ANALYST)

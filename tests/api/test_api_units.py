@@ -82,8 +82,9 @@ def test_analyst_bodies_never_ask_for_restricted_fields() -> None:
     assert body["_source"]["excludes"][-2:] == ["restricted", "restricted.*"]
     assert list(body["highlight"]["fields"]) == ["text"]
     assert not any("restricted" in name for name in body["aggs"])
-    query = body["query"]["bool"]["must"][0]["simple_query_string"]
-    assert not any("restricted" in f for f in query["fields"])
+    for part in ("must", "should"):
+        query = body["query"]["bool"]["must"][0]["bool"][part][0]["simple_query_string"]
+        assert not any("restricted" in f for f in query["fields"])
     assert body["query"]["bool"]["filter"] == [{"term": {"entities.phone": "+447700900123"}}]
     assert "restricted" not in json.dumps(search_body(params, restricted=True)["_source"])
 

@@ -16,9 +16,9 @@ from elasticsearch import Elasticsearch
 from fastapi import FastAPI
 from kafka import KafkaAdminClient, KafkaConsumer
 
+from pipeline.api.alert_reads import alert_views
 from pipeline.api.app import create_app
 from pipeline.api.auth import Principal, Role
-from pipeline.api.watching import alert_views
 from pipeline.clients import kafka_config
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.watch.alerts import AlertWriter, Sighting, alerts_index, ensure_alerts_index

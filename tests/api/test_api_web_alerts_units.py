@@ -6,7 +6,7 @@ import json
 import re
 
 from pipeline.api.app import WEB_DIR
-from pipeline.api.watching import Outcome
+from pipeline.api.watch_models import Outcome
 from pipeline.enrich.regions import REGIONS
 from pipeline.enrich.watch.entries import NAME_TYPES, SELECTOR_TYPES, Priority
 from pipeline.ingest.sources import Source

@@ -9,8 +9,10 @@ import pytest
 
 from pipeline.enrich.accuracy import (
     EXACT_TYPES,
+    NAME_TYPES,
     GoldReport,
     TypeScore,
+    format_comparison,
     format_scores,
     load_gold,
     parse_annotated,
@@ -26,6 +28,15 @@ def test_parse_annotated() -> None:
     assert mentions == [
         Mention(EntityType.PHONE, "07700 900123", "+447700900123", 5, 17),
         Mention(EntityType.PERSON, "Jo", "Jo", 19, 21),
+    ]
+
+
+def test_a_proscribed_mark_is_also_an_org() -> None:
+    text, mentions = parse_annotated("for [[daesh|proscribed_org|Islamic State]] now")
+    assert text == "for daesh now"
+    assert mentions == [
+        Mention(EntityType.PROSCRIBED_ORG, "daesh", "Islamic State", 4, 9),
+        Mention(EntityType.ORG, "daesh", "Islamic State", 4, 9),
     ]
 
 
@@ -46,6 +57,8 @@ def test_score_counts() -> None:
     assert entry.precision == 0.0
     assert entry.recall == 0.0
     assert TypeScore().precision == 1.0
+    assert entry.f1 == 0.0
+    assert TypeScore(true_positives=3, false_positives=1, false_negatives=1).f1 == 0.75
     assert "postcode" in format_scores(scores)
 
 
@@ -57,7 +70,9 @@ def load_gold_text(annotated: str) -> list[GoldReport]:
 def test_the_labelled_set_is_big_and_varied() -> None:
     gold = load_gold()
     counts = Counter(m.type for r in gold for m in r.mentions)
-    assert sum(counts.values()) >= 300
+    assert len(gold) >= 250
+    assert len({r.id for r in gold}) == len(gold)
+    assert sum(counts.values()) >= 800
     for kind in EntityType:
         assert counts[kind] >= 15, kind
     assert {r.style for r in gold} == {"hotline", "web", "referral"}
@@ -79,3 +94,19 @@ def test_exact_extractors_reach_098(
     entry = exact_scores[kind]
     assert entry.precision >= 0.98, entry.errors
     assert entry.recall >= 0.98, entry.errors
+
+
+def test_format_comparison_puts_model_choices_side_by_side() -> None:
+    [gold] = load_gold_text("[[Jo Bloggs|person]] of [[hamas|proscribed_org|Hamas]]")
+    found = [m for m in gold.mentions if m.type is not EntityType.ORG]
+    runs = {
+        "sm": (score([gold], [found[:1]], NAME_TYPES), 2.5),
+        "sm+ruler": (score([gold], [list(gold.mentions)], NAME_TYPES), 2.75),
+    }
+    lines = format_comparison(runs).splitlines()
+    assert lines[0].split() == ["sm", "sm+ruler"]
+    rows = {line.rsplit(maxsplit=2)[0].strip(): line.split()[-2:] for line in lines[1:]}
+    assert rows["person P/R/F1"] == ["1.000/1.000/1.000", "1.000/1.000/1.000"]
+    assert rows["proscribed_org P/R/F1"] == ["1.000/0.000/0.000", "1.000/1.000/1.000"]
+    assert rows["person+org F1"] == ["0.667", "1.000"]
+    assert rows["CPU ms/report"] == ["2.50", "2.75"]

@@ -38,7 +38,7 @@ def test_eval_exact_only() -> None:
     result = CliRunner().invoke(entities, ["eval", "--exact-only"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1].split() == ["type", "gold", "tp", "fp", "fn", "precision", "recall"]
+    assert lines[1].split() == ["type", "gold", "tp", "fp", "fn", "precision", "recall", "f1"]
     assert {line.split()[0] for line in lines[2:]} == {
         "phone", "email", "url", "vehicle", "postcode", "handle",
     }  # fmt: skip

@@ -110,6 +110,7 @@ def test_build_document_minimal_report_has_no_nulls() -> None:
         "@timestamp": "2026-03-01T09:30:00+01:00",
         "schema_version": 1,
         "text": "Caller saw AB12 CDE outside the station, ring 020 7946 0123",
+        "text_stems": "caller saw ab12 cde outsid the station ring 020 7946 0123",
         "entities": {},
         "entity_mentions": [],
         "duplicate": False,
@@ -220,6 +221,12 @@ def test_callers_own_values_are_masked_in_text_entities_and_mentions() -> None:
     analysts_see = {key: value for key, value in document.items() if key != "restricted"}
     for secret in ("Fatima", "Khan", "FATIMA", "KHAN", "900123", "7700900123"):
         assert secret not in str(analysts_see)
+    # the stems are of the masked text, never of the narrative as written
+    assert (
+        document["text_stems"]
+        == "caller caller name caller phone saw ab12 cde caller name will ring back"
+    )
+    assert not {"fatima", "khan", "900123"} & set(document["text_stems"].split())
 
 
 def test_restricted_part_keeps_the_narrative_as_written() -> None:

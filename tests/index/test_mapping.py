@@ -9,6 +9,7 @@ from elasticsearch import Elasticsearch
 
 from pipeline.enrich.mentions import EntityType
 from pipeline.index.mapping import (
+    ADDED_FIELDS,
     MAPPING_VERSION,
     create_index,
     ensure_index,
@@ -91,3 +92,24 @@ def test_index_created_by_the_template_gets_the_mapping(
     mapping = es.indices.get_mapping(index=stray)[stray]["mappings"]
     assert mapping["dynamic"] == "strict"
     assert mapping["properties"]["entity_mentions"]["type"] == "nested"
+
+
+@pytest.mark.integration
+def test_an_existing_index_takes_the_added_fields_in_place(
+    es: Elasticsearch, alias_settings: Settings
+) -> None:
+    """An index made before `text_stems` existed refuses no document once ensured again."""
+    alias = alias_settings.index_alias
+    name = index_name(alias, MAPPING_VERSION)
+    older = mappings("standard")
+    del older["properties"]["text_stems"]
+    es.indices.create(index=name, mappings=older)
+    es.indices.put_alias(index=name, name=alias, is_write_index=True)
+
+    assert ensure_index(es, alias_settings) == name
+    properties = es.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+    assert properties["text_stems"] == ADDED_FIELDS["text_stems"]
+    es.index(index=alias, id="x", document={"text": "bags", "text_stems": "bag"}, refresh=True)
+    found = es.search(index=alias, query={"match": {"text_stems": "bag"}})
+    assert found["hits"]["total"]["value"] == 1
+    assert ensure_index(es, alias_settings) == name  # idempotent

@@ -14,16 +14,20 @@ from pipeline.admin.topics import (
     wanted_topics,
 )
 from pipeline.enrich.watch.publish import ALERTS_TOPIC
+from pipeline.ingest.erasure import ERASURES_TOPIC
 from pipeline.ingest.sources import DLQ_TOPIC, INTAKE_TOPICS
 from pipeline.settings import Settings
 
 
-def test_wanted_topics_are_the_four_intake_topics_the_dlq_and_alerts() -> None:
+def test_wanted_topics_are_the_four_intake_topics_the_dlq_alerts_and_erasures() -> None:
     specs = wanted_topics(Settings(intake_partitions=6, intake_retention_ms=1000))
-    assert [spec.name for spec in specs] == [*INTAKE_TOPICS, DLQ_TOPIC, ALERTS_TOPIC]
+    names = [spec.name for spec in specs]
+    assert names == [*INTAKE_TOPICS, DLQ_TOPIC, ALERTS_TOPIC, ERASURES_TOPIC]
     assert {spec.partitions for spec in specs[:4]} == {6}
     assert specs[0].configs == {"retention.ms": "1000"}
-    assert specs[4].partitions == specs[5].partitions == 1
+    assert specs[4].partitions == specs[5].partitions == specs[6].partitions == 1
+    # the ledger is compacted and kept: a worker starting in years still reads every erasure
+    assert specs[6].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
 
 
 def test_overrides_and_prefix_apply() -> None:
@@ -64,6 +68,7 @@ def test_ensure_topics_is_idempotent(settings: Settings, unique_name: Callable[[
             *((name, TopicState.CREATED, 2) for name in names[:4]),
             (names[4], TopicState.CREATED, 1),
             (names[5], TopicState.CREATED, 1),
+            (names[6], TopicState.CREATED, 1),
         ]
         again = ensure_topics(isolated, partitions=2)
         assert {o.state for o in again} == {TopicState.PRESENT}

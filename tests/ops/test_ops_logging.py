@@ -103,6 +103,29 @@ def test_kafka_clients_show_warnings_and_undecodable_group_metadata_only_errors(
     assert [line.split(": ", 1)[1] for line in lines] == ["broker gone", "describe failed"]
 
 
+@pytest.mark.parametrize(("level", "chatter_shown"), [("INFO", False), ("DEBUG", True)])
+def test_client_libraries_per_request_lines_show_at_debug_only(
+    root_restored: None, level: str, chatter_shown: bool
+) -> None:
+    names = ("elastic_transport.transport", "httpx", "faust.worker", "mode.services")
+    names += ("uvicorn.access",)
+    parents = [logging.getLogger(n.split(".")[0] if n != "uvicorn.access" else n) for n in names]
+    levels = [p.level for p in parents]
+    try:
+        stream = configured("text", level=level)
+        for name in names:
+            logging.getLogger(name).info("GET /")
+            logging.getLogger(name).warning("node down")
+        logging.getLogger("pipeline.worker").info("ours")
+    finally:
+        for parent, was in zip(parents, levels, strict=True):
+            parent.setLevel(was)
+    said = [line.split(": ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert said.count("node down") == len(names)
+    assert said.count("GET /") == (len(names) if chatter_shown else 0)
+    assert "ours" in said
+
+
 @pytest.mark.parametrize(("log_format", "level"), [("xml", "INFO"), ("json", "LOUD")])
 def test_bad_settings_are_config_errors(log_format: str, level: str) -> None:
     with pytest.raises(ConfigError):

@@ -151,7 +151,17 @@ def test_acls_give_each_identity_the_least_it_needs() -> None:
     assert by["admin"] == set()
     # the API publishes acknowledgements to the alerts topic and does nothing else on Kafka
     alerts = {("TOPIC", "p.alerts", False, "WRITE"), ("TOPIC", "p.alerts", False, "DESCRIBE")}
-    assert by["api"] == by["api-restricted"] == alerts
+    assert by["api"] == alerts
+    # the restricted role erases (README, "Erasure"): it may add to the ledger, never read it
+    erasures = {"WRITE", "DESCRIBE"}
+    ledger = {(op) for kind, name, _, op in by["api-restricted"] if name == "p.intake.erasures"}
+    assert ledger == erasures
+    assert by["api-restricted"] - alerts == {
+        ("TOPIC", "p.intake.erasures", False, op) for op in erasures
+    }
+    assert ("TOPIC", "p.intake.erasures", False, "READ") in by["worker"]
+    assert ("TOPIC", "p.intake.erasures", False, "WRITE") not in by["worker"]
+    assert ("TOPIC", "p.intake.erasures", False, "WRITE") in by["operator"]
     assert ("TOPIC", "p.alerts", False, "WRITE") in by["worker"]
     assert ("TOPIC", "p.alerts", False, "READ") in by["operator"]
     assert ("TOPIC", "p.alerts", False, "WRITE") not in by["operator"]

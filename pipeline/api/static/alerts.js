@@ -93,7 +93,11 @@ async function keepAlertStream() {
     setStreamState("Alerts: reconnecting");
   } catch (error) {
     if (error.name === "AbortError") return;
-    if (error.status === 401 || error.status === 403) {
+    if (error.status === 401) {
+      signOut("The API no longer accepts this key: sign in again.");
+      return;
+    }
+    if (error.status === 403) {
       setStreamState(`Alerts: ${error.message}`, true);
       return;
     }

@@ -2,7 +2,11 @@
 // createElement, never innerHTML. Highlights arrive as {text, hit} segments, not markup.
 "use strict";
 
-const state = { key: "", why: "", role: "", filters: [], cursor: null, lastQuery: null };
+const state = { key: "", why: "", role: "", filters: [], cursor: null, seq: 0 };
+
+// The key is kept for this tab only (sessionStorage: gone when the tab closes, never shared
+// with other tabs, never a cookie or localStorage), so a reload does not ask for it again.
+const KEPT = { key: "ct-intake.key", why: "ct-intake.justification", notice: "ct-intake.notice" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +66,9 @@ async function call(method, path, params, body) {
   }
   const response = await fetch(url, init);
   const data = await response.json().catch(() => ({}));
+  if (response.status === 401 && state.key && !$("workspace").hidden) {
+    signOut("The API no longer accepts this key: sign in again.");
+  }
   if (!response.ok) throw new ApiError(response.status, data.detail);
   return data;
 }
@@ -160,16 +167,25 @@ function searchBody(cursor) {
   return body;
 }
 
+// Forget what is on the list: a response to any request made before this is dropped.
+function clearResults() {
+  state.seq += 1;
+  state.cursor = null;
+  $("results").replaceChildren();
+  $("facets").replaceChildren();
+  $("notice").hidden = true;
+}
+
 async function runSearch(more) {
   const results = $("results");
-  if (!more) {
-    results.replaceChildren();
-    state.cursor = null;
-  }
+  if (!more) clearResults();
+  // Only the answer to the latest request may reach the list (responses can come out of order).
+  const seq = state.seq;
   renderFilters();
   setStatus("Searching…");
   try {
     const page = await call("POST", "/api/search", [], searchBody(more ? state.cursor : null));
+    if (seq !== state.seq) return;
     if (!more) renderFacets(page.facets);
     for (const report of page.results) results.append(reportCard(report));
     state.cursor = page.next_cursor;
@@ -181,9 +197,16 @@ async function runSearch(more) {
     }
     const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
     const clusters = page.clusters ? ` in ${plural(page.clusters, "cluster")}` : "";
-    setStatus(`${plural(page.total, "matching report")}${clusters}`);
+    if (page.partial_match) {
+      $("notice").textContent = "No report has every word of this search: "
+        + "these reports have most of them.";
+      $("notice").hidden = false;
+      setStatus(`${plural(page.total, "report")}${clusters} with most of the words`);
+    } else {
+      setStatus(`${plural(page.total, "matching report")}${clusters}`);
+    }
   } catch (error) {
-    setStatus(error.message, true);
+    if (seq === state.seq) setStatus(error.message, true);
   }
 }
 
@@ -261,22 +284,75 @@ async function openEntity(type, value) {
   }
 }
 
+function showSignIn(message) {
+  $("workspace").hidden = true;
+  $("signout").hidden = true;
+  $("who").textContent = "";
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("key").focus();
+}
+
+// Ask the API who the key belongs to; on success keep it for the tab and open the workspace.
+async function enter() {
+  const me = await call("GET", "/api/whoami");
+  sessionStorage.setItem(KEPT.key, state.key);
+  sessionStorage.setItem(KEPT.why, state.why);
+  state.role = me.role;
+  $("who").textContent = `Signed in as ${me.user} (${me.role}) · ${state.why}`;
+  $("login").hidden = true;
+  $("login-error").textContent = "";
+  $("key").value = "";
+  $("signout").hidden = false;
+  $("workspace").hidden = false;
+  $("q").focus();
+  runSearch();
+  // The other panels (alerts, watchlist) start on this.
+  document.dispatchEvent(new CustomEvent("signed-in", { detail: me }));
+}
+
 async function start(event) {
   event.preventDefault();
   state.key = $("key").value.trim();
   state.why = $("justification").value.trim();
   try {
-    const me = await call("GET", "/api/whoami");
-    $("who").textContent = `${me.user} (${me.role}) · ${state.why}`;
-    $("login").hidden = true;
-    $("workspace").hidden = false;
-    state.role = me.role;
-    $("q").focus();
-    runSearch();
-    // The other panels (alerts, watchlist) start on this.
-    document.dispatchEvent(new CustomEvent("signed-in", { detail: me }));
+    await enter();
   } catch (error) {
-    $("who").textContent = error.message;
+    state.key = "";
+    $("login-error").textContent = error.status === 401
+      ? "This key is not accepted: check it and try again." : error.message;
+  }
+}
+
+// Forget the key and start the page afresh (so no panel keeps a list, a stream or a timer).
+function signOut(message) {
+  sessionStorage.removeItem(KEPT.key);
+  sessionStorage.removeItem(KEPT.why);
+  if (message) sessionStorage.setItem(KEPT.notice, message);
+  state.key = "";
+  window.location.reload();
+}
+
+async function resume() {
+  const notice = sessionStorage.getItem(KEPT.notice);
+  sessionStorage.removeItem(KEPT.notice);
+  state.key = sessionStorage.getItem(KEPT.key) || "";
+  state.why = sessionStorage.getItem(KEPT.why) || "";
+  if (!state.key) {
+    showSignIn(notice);
+    return;
+  }
+  $("justification").value = state.why;
+  try {
+    await enter();
+  } catch (error) {
+    if (error.status === 401) {
+      sessionStorage.removeItem(KEPT.key);
+      state.key = "";
+      showSignIn("The key kept for this tab is no longer accepted: sign in again.");
+    } else {
+      showSignIn(error.message);
+    }
   }
 }
 
@@ -290,8 +366,16 @@ function showView(name) {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("login").addEventListener("submit", start);
+  $("signout").addEventListener("click", () => signOut());
+  // A new query makes the list stale at once: clear it rather than show the old results.
+  $("q").addEventListener("input", () => {
+    clearResults();
+    setStatus("Press Enter to search");
+  });
+  for (const id of ["sort", "collapse"]) $(id).addEventListener("change", () => runSearch());
   for (const button of document.querySelectorAll("#views button[data-view]")) {
     button.addEventListener("click", () => showView(button.dataset.view));
   }
   $("search").addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
+  resume();
 });

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from pipeline.clients import kafka_config, new_kafka_client
-from pipeline.errors import KafkaUnavailable, Unavailability, map_kafka_errors
+from pipeline.errors import KafkaBackpressure, KafkaUnavailable, map_kafka_errors
 from pipeline.settings import Settings
 
 __all__ = [
@@ -64,15 +64,10 @@ def alerts_topic(prefix: str = "") -> str:
     return f"{prefix}{ALERTS_TOPIC}"
 
 
-class AlertsUnavailable(KafkaUnavailable):
-    """The broker did not take the batch's alerts: backpressure, as `SearchUnavailable` is.
+class AlertsUnavailable(KafkaBackpressure):
+    """The broker did not take the batch's alerts: the batch pauses and is retried."""
 
-    About the broker, never the records: the batch pauses and is retried, nothing is
-    dead-lettered. `reason` and `retry_after` read as `SearchUnavailable`'s do.
-    """
-
-    reason: Unavailability = Unavailability.UNREACHABLE
-    retry_after: float = 1.0
+    stream = "the alerts topic"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def test_a_saved_search_is_the_query_the_api_builds_for_the_same_search() -> Non
     )
     params = SearchParams(q=search.q, sources=("hotline_call",), regions=("Wales",))
     assert search_filter(search) == search_body(params, restricted=False)["query"]
-    clause = search_filter(search)["bool"]["must"][0]["simple_query_string"]
+    clause = search_filter(search)["bool"]["must"][0]["bool"]["must"][0]["simple_query_string"]
     assert clause["fields"] == list(QUERY_FIELDS) and clause["default_operator"] == "and"
 
 

@@ -1,9 +1,12 @@
-"""Watchlists and alerts on a private stack with security on, each process as its identity.
+"""Watchlists and alerts on the secure stack, each process as its identity.
 
 The API logs in as `ct-api-restricted` (and `ct-api` for analysts' searches), the worker as
 `ct-worker`: entries are the API's to write and the worker's to read, alerts the worker's to
 write and the API's to read and acknowledge, and `ct-api` (analysts' searches) reads neither.
-One private stack for the module (a start costs about a minute); the session's is untouched.
+The stack is the session's `secure_stack` (tests/stack/conftest.py), under an alias of this
+module's own and the topic prefix `stack up` granted ACLs for. It must still have its trial
+licence: test_stack_security ends it, after which `ct-api` is disabled outright and its 403s
+below would prove nothing (this file's name sorts before that one).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from typing import Any
 
 import elasticsearch
 import pytest
-from api_support import KEYS_JSON, Api
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 from pydantic import SecretStr
@@ -25,7 +27,6 @@ from pipeline import clients
 from pipeline.api.app import create_app
 from pipeline.api.audit import AuditTrail, audit_index
 from pipeline.clients import elasticsearch_client, kafka_config, new_kafka_client
-from pipeline.dev.stack import control
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.watch.alerts import AlertWriter, Sighting, alerts_index, ensure_alerts_index
 from pipeline.enrich.watch.entries import WatchEntry
@@ -34,7 +35,7 @@ from pipeline.enrich.watch.publish import alerts_topic
 from pipeline.enrich.watch.store import WatchSync, put_entry, watch_index
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
-from tests.private_stack import private_stack
+from tests.api.api_support import KEYS_JSON, Api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,11 +43,9 @@ PHONE = Mention(EntityType.PHONE, "07700 900123", "+447700900123", 0, 12)
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Settings]:
-    with private_stack() as settings:
-        control.up(settings, echo=lambda _: None)
-        alias = f"sec-{uuid.uuid4().hex[:8]}"
-        yield settings.model_copy(update={"index_alias": alias, "api_keys": SecretStr(KEYS_JSON)})
+def stack(secure_stack: Settings) -> Settings:
+    alias = f"sec-{uuid.uuid4().hex[:8]}"
+    return secure_stack.model_copy(update={"index_alias": alias, "api_keys": SecretStr(KEYS_JSON)})
 
 
 @pytest.fixture
@@ -93,6 +92,8 @@ def test_each_identity_does_its_part_of_watching_and_nothing_more(
     stack: Settings, api: Api, as_identity: Callable[[str], Elasticsearch]
 ) -> None:
     alias = stack.index_alias
+    licence = as_identity("admin").license.get()["license"]["type"]
+    assert licence == "trial", "run before test_stack_security's licence test (see above)"
     created = api.post("/api/watch", json={"target": "phone:07700 900123", "justification": "Op"})
     assert created.status_code == 201, created.text  # ct-api-restricted made the index too
     entry_id = created.json()["id"]
