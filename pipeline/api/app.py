@@ -79,9 +79,12 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         if local_identity_in_use(settings, "api-restricted"):
             analyst_es = elasticsearch_client(settings, identity="api")
     trail = AuditTrail(es, audit_index(settings))
-    service = SearchService(es, settings.index_alias, trail)
+    common = settings.common_selector_clusters
+    service = SearchService(es, settings.index_alias, trail, common_clusters=common)
     analyst_service = (
-        service if analyst_es is None else SearchService(analyst_es, settings.index_alias, trail)
+        service
+        if analyst_es is None
+        else SearchService(analyst_es, settings.index_alias, trail, common_clusters=common)
     )
 
     def serving(principal: Principal) -> SearchService:

@@ -15,6 +15,7 @@ import pytest
 from api_support import Api, Corpus, Sample, index_samples
 from elasticsearch import Elasticsearch
 
+from pipeline.api.app import create_app
 from pipeline.api.audit import AuditTrail, audit_index
 from pipeline.api.auth import Principal, Role
 from pipeline.api.service import SearchService
@@ -190,3 +191,11 @@ def test_the_threshold_setting_changes_the_outcome(es: Elasticsearch, corpus: Co
     # At exactly its count of clusters a selector is common.
     edge = _service(es, corpus.settings.model_copy(update={"common_selector_clusters": 54}))
     assert edge.entity(analyst, EntityType.PHONE, HOTLINE[0], "case 9").common is True
+
+
+def test_the_api_reads_the_threshold_from_its_settings(es: Elasticsearch, corpus: Corpus) -> None:
+    """`create_app` hands PIPELINE_COMMON_SELECTOR_CLUSTERS to the views it serves."""
+    low = corpus.settings.model_copy(update={"common_selector_clusters": 2})
+    entity = Api(create_app(low, es)).get("/api/entities/phone", params={"value": RARE[0]})
+    assert entity.status_code == 200
+    assert (entity.json()["clusters"], entity.json()["common"]) == (2, True)
