@@ -300,6 +300,39 @@ class Settings(BaseSettings):
         description="Longest a batch waits for the dedup lock before raising SinkBackpressure.",
     )
 
+    # --- Retention (README, "Retention and review") ----------------------------------------
+    retention_public_report_years: int = Field(
+        6,
+        ge=1,
+        validation_alias=_env("PIPELINE_RETENTION_PUBLIC_REPORT_YEARS"),
+        description="Years from receipt (or a decision to retain) to a public report's review.",
+    )
+    retention_hotline_call_years: int = Field(
+        6,
+        ge=1,
+        validation_alias=_env("PIPELINE_RETENTION_HOTLINE_CALL_YEARS"),
+        description="Years from receipt (or a decision to retain) to a hotline call's review.",
+    )
+    retention_online_referral_years: int = Field(
+        6,
+        ge=1,
+        validation_alias=_env("PIPELINE_RETENTION_ONLINE_REFERRAL_YEARS"),
+        description="Years from receipt (or a decision to retain) to an online referral's review.",
+    )
+    retention_radicalisation_referral_years: int = Field(
+        6,
+        ge=1,
+        validation_alias=_env("PIPELINE_RETENTION_RADICALISATION_REFERRAL_YEARS"),
+        description="Years from receipt (or a decision to retain) to a radicalisation "
+        "referral's review.",
+    )
+    retention_relevant_alert_years: int = Field(
+        10,
+        ge=1,
+        validation_alias=_env("PIPELINE_RETENTION_RELEVANT_ALERT_YEARS"),
+        description="Years from an alert's acknowledgement as relevant to its reports' review.",
+    )
+
     # --- Search API ------------------------------------------------------------------------
     api_host: str = Field(
         "127.0.0.1", validation_alias=_env("PIPELINE_API_HOST"), description="Search API bind host."

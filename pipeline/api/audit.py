@@ -1,6 +1,7 @@
 """The append-only audit trail: one record per search, view, export, audit read, refused
 request (aggregated, see `refusals`), operator's look at dead letters, watchlist entry
-created, listed, viewed, changed or deleted, alert read, streamed or acknowledged, and erasure.
+created, listed, viewed, changed or deleted, alert read, streamed or acknowledged, erasure,
+and reports listed as due for review or a review's decision.
 
 Records go to `<alias>-audit` (or PIPELINE_AUDIT_INDEX) with `op_type=create` and ids that
 Elasticsearch generates, so a write can never replace an earlier record; nothing in this
@@ -65,6 +66,12 @@ class Action(StrEnum):
     ALERT_STREAM = "alert_stream"
     # an erasure: who, why and which `source:id` keys, never the erased content
     ERASE = "erase"
+    # `pipeline retention due`: the `source:id` keys listed as due for review
+    REVIEW_DUE = "review_due"
+    # a review's decision on one `source:id`, with its justification; `query.next_review` of
+    # a retain is read back when due reviews are listed (pipeline.index.review.RetainDecisions)
+    REVIEW_RETAIN = "review_retain"
+    REVIEW_DELETE = "review_delete"
 
 
 def audit_index(settings: Settings) -> str:

@@ -73,6 +73,7 @@ class SearchParams:
     q: str = ""
     sources: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    clusters: tuple[str, ...] = ()
     entities: tuple[tuple[EntityType, str], ...] = ()
     since: datetime | None = None
     until: datetime | None = None
@@ -88,6 +89,7 @@ class SearchParams:
             "q": self.q,
             "sources": list(self.sources),
             "regions": list(self.regions),
+            "clusters": list(self.clusters),
             "entities": [{"type": t.value, "value": v} for t, v in self.entities],
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
@@ -134,6 +136,8 @@ def _filters(params: SearchParams) -> list[dict[str, Any]]:
         filters.append({"terms": {"source": list(params.sources)}})
     if params.regions:
         filters.append({"terms": {"region": list(params.regions)}})
+    if params.clusters:
+        filters.append({"terms": {"cluster_id": list(params.clusters)}})
     for entity_type, value in params.entities:
         filters.append(
             {"term": {f"entities.{entity_type.value}": normalise_entity_value(entity_type, value)}}

@@ -23,6 +23,9 @@ class SearchRequest(BaseModel):
     q: str = Field("", max_length=1000, description="simple_query_string text; any input is safe.")
     source: list[Source] = Field(default_factory=list, max_length=10)
     region: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
+    cluster: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="cluster_id: a cluster's reports."
+    )
     entity: list[Annotated[str, Field(max_length=500)]] = Field(
         default_factory=list, max_length=20, description="TYPE:VALUE, e.g. phone:+447700900123."
     )
@@ -42,6 +45,7 @@ class SearchRequest(BaseModel):
             q=self.q,
             sources=tuple(s.value for s in self.source),
             regions=tuple(self.region),
+            clusters=tuple(self.cluster),
             entities=deps.parse_entity_filters(self.entity),
             since=deps.to_utc(self.since, "since"),
             until=deps.to_utc(self.until, "until"),

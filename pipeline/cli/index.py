@@ -15,7 +15,8 @@ def index() -> None:
 
 @index.command()
 def ensure() -> None:
-    """Create the index template, the versioned index and the alias if missing (idempotent).
+    """Create the index template, the versioned index, the alias, the audit, watchlist and
+    alerts indices if missing, and add new fields to existing ones (idempotent).
 
     An alias that exists already is left where it points. Prints the concrete index and
     the text analyzer in use (`english` on a full cluster, `standard` on the local node).
@@ -30,6 +31,13 @@ def ensure() -> None:
     from pipeline.api.audit import AuditTrail, audit_index
 
     AuditTrail(es, audit_index(settings)).ensure()  # the API may only append to it
+    from pipeline.enrich.watch.alerts import ensure_alerts_index
+    from pipeline.enrich.watch.store import ensure_watch_index
+
+    # the watchlist and alerts indices, with every field they have now (workers may only read
+    # the watchlist, so an index older code made gets its new fields here)
+    ensure_watch_index(es, settings.index_alias)
+    ensure_alerts_index(es, settings.index_alias)
     mapping = es.indices.get_mapping(index=name)[name]["mappings"].get("_meta", {})
     click.echo(
         f"{settings.index_alias} -> {name} (mapping version {mapping.get('mapping_version')}, "

@@ -35,6 +35,11 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("publish", "pipeline.cli.publish:publish", "Validate and publish a JSON-lines file"),
         ("reindex", "pipeline.cli.index:reindex", "Rebuild the index into a new version"),
         ("erase", "pipeline.cli.erase:erase", "Erase reports for good, whatever is replayed"),
+        (
+            "retention",
+            "pipeline.cli.retention:retention",
+            "List reports due for review and record review decisions",
+        ),
     ),
     "Set up": (
         ("topics", "pipeline.cli.topics:topics", "Create and list the Kafka topics"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.enrich.stems import stems_text
 from pipeline.index.protected import narrative_fields
+from pipeline.index.retention import RetentionPolicy, current_policy
 
 if TYPE_CHECKING:
     from pipeline.enrich.clusters import ClusterAssignment
@@ -89,12 +90,14 @@ def build_document(
     cluster: ClusterAssignment | None,
     *,
     ingested_at: datetime,
+    retention: RetentionPolicy | None = None,
 ) -> dict[str, Any]:
     """The `_source` of the report's document (contract §2), plain JSON-ready data.
 
     Fields that carry nothing are left out rather than written as null, so `exists` queries
     mean "has a value". `extra` (unknown upstream fields) is stored but never indexed.
     Restricted values written in the narrative are masked (`pipeline.index.protected`).
+    `review_date` comes from `retention` (the settings' policy when None) and `received_at`.
     """
     origin = report.origin
     document: dict[str, Any] = {
@@ -109,6 +112,10 @@ def build_document(
         "duplicate": cluster.duplicate if cluster is not None else False,
         "kafka": {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset},
         "event": {"ingested": _iso(ingested_at)},
+        # contract v2: from the record alone, so a replay or a reindex gives the same date
+        "review_date": (retention or current_policy())
+        .review_date(report.source.value, report.received_at)
+        .isoformat(),
     }
     # word forms for search (`pipeline.enrich.stems`): of the masked text, so no restricted
     # value the analyst's `text` hides can be found through its stems

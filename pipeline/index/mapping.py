@@ -41,8 +41,21 @@ MAPPING_VERSION = 3
 # reindexed from Kafka (`pipeline reindex --from kafka` builds every document anew).
 # `entities.proscribed_org` (contract v2): `mappings()` has it from EntityType like every
 # entity type; listed here so an existing index takes it too (its later `entities` wins there).
+# `review_date` (contract v2) and `review`, the last review's decision (`pipeline retention`):
+# older documents have no `review_date` until reindexed; `pipeline retention due` computes
+# theirs from `@timestamp` meanwhile.
 ADDED_FIELDS: dict[str, Any] = {
     "text_stems": {"type": "text", "analyzer": "standard"},
+    "review_date": {"type": "date", "format": "strict_date"},
+    "review": {
+        "properties": {
+            "outcome": {"type": "keyword"},
+            "by": {"type": "keyword"},
+            "at": {"type": "date"},
+            "justification": {"type": "text", "index": False},
+            "next_review": {"type": "date", "format": "strict_date"},
+        }
+    },
     "entities": {
         "properties": {EntityType.PROSCRIBED_ORG.value: {"type": "keyword", "ignore_above": 1024}}
     },

@@ -37,6 +37,7 @@ _HANDLER_NAME = "pipeline"
 _CHATTY_LOGGERS = ("kafka", "aiokafka")
 # One INFO line per HTTP request (elastic_transport, httpx, uvicorn's access log) or per step
 # of faust's start-up: shown at DEBUG only, else they bury what the pipeline itself says.
+_SELF_CONFIGURING_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _PER_REQUEST_LOGGERS = ("elastic_transport", "httpx", "httpcore", "faust", "mode", "uvicorn.access")
 # kafka-python cannot decode faust's own group-protocol metadata when lag is read, and warns with
 # the raw bytes every refresh; the lag it reads is right, so only its errors are worth showing.
@@ -133,6 +134,12 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> logging.Hand
         old.close()
     root.addHandler(handler)
     root.setLevel(level)
+    for own in _SELF_CONFIGURING_LOGGERS:
+        # a uvicorn that configured its own loggers (handlers, no propagation) logs through ours
+        configured = logging.getLogger(own)
+        for old in configured.handlers[:]:
+            configured.removeHandler(old)
+        configured.propagate = True
     quiet = level if level <= logging.DEBUG else max(level, logging.WARNING)
     for chatty in _PER_REQUEST_LOGGERS:
         logging.getLogger(chatty).setLevel(quiet)

@@ -39,9 +39,14 @@ def test_the_page_loads_its_scripts_from_itself_and_runs_none_inline() -> None:
     html = (WEB_DIR / "index.html").read_text()
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     sources = [re.findall(r'src="([^"]+)"', attrs) for attrs, _ in scripts]
-    assert sources == [["/static/app.js"], ["/static/alerts.js"], ["/static/watchlist.js"]]
+    assert sources == [
+        ["/static/app.js"],
+        ["/static/alerts.js"],
+        ["/static/watchlist.js"],
+        ["/static/workbench.js"],
+    ]
     assert all(not body.strip() for _, body in scripts)
     assert not re.search(r"\son\w+=", html)  # no inline handlers either
-    for script in ("app.js", "alerts.js", "watchlist.js"):
+    for script in ("app.js", "alerts.js", "watchlist.js", "workbench.js"):
         code = (WEB_DIR / script).read_text()
         assert not re.search(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.write", code)

@@ -41,7 +41,7 @@ def test_the_data_file_cites_its_source_and_date() -> None:
         ("leaflets for hizb-ut-tahrir", "hizb-ut-tahrir", "Hizb ut-Tahrir"),
         ("the Kurdistan Workers' Party office", "Kurdistan Workers' Party",
          "Kurdistan Workers' Party"),
-        ("stickers from Sonnenkrieg Division", "Sonnenkrieg Division", "National Action"),
+        ("stickers from Sonnenkrieg Division", "Sonnenkrieg Division", "Sonnenkrieg Division"),
         ("a Saor Éire banner", "Saor Éire", "Saor Eire"),
         ("joined the Base online", "the Base", "The Base"),
         ("in the uvf", "uvf", "Ulster Volunteer Force"),
@@ -92,10 +92,13 @@ def test_linear_time() -> None:
     small, large = unit * 20, unit * 200
     times = []
     for text in (small, large):
-        start = time.perf_counter()
-        find_proscribed(text)
-        times.append(time.perf_counter() - start)
-    assert times[1] < times[0] * 10 * 3
+        best = float("inf")
+        for _ in range(5):  # the best of five: a busy machine only ever adds time
+            start = time.perf_counter()
+            find_proscribed(text)
+            best = min(best, time.perf_counter() - start)
+        times.append(best)
+    assert times[1] < times[0] * 10 * 3  # ten times the text, within a factor 3 of linear
 
 
 def test_enrichment_marks_the_org_twice_and_keeps_exact_spans() -> None:

@@ -119,6 +119,7 @@ def test_build_document_minimal_report_has_no_nulls() -> None:
             "ingested": "2026-03-01T09:31:05+00:00",
             "created": "2026-03-01T08:30:00.123+00:00",
         },
+        "review_date": "2032-03-01",  # a hotline call: six years after receipt (the policy)
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.config
 from collections.abc import Iterator
 
 import pytest
@@ -130,3 +131,15 @@ def test_client_libraries_per_request_lines_show_at_debug_only(
 def test_bad_settings_are_config_errors(log_format: str, level: str) -> None:
     with pytest.raises(ConfigError):
         configure_logging(Settings(log_format=log_format, log_level=level))
+
+
+def test_a_uvicorn_that_configured_its_own_loggers_logs_through_ours(root_restored: None) -> None:
+    from uvicorn.config import LOGGING_CONFIG
+
+    logging.config.dictConfig(LOGGING_CONFIG)  # what uvicorn.run does with its default config
+    stream = configured("text", level="INFO")
+    logging.getLogger("uvicorn.error").warning("port in use")
+    logging.getLogger("uvicorn.access").warning("slow client")
+    said = [line.split(": ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert said == ["port in use", "slow client"]
+    assert not logging.getLogger("uvicorn").handlers

@@ -210,13 +210,52 @@ async function runSearch(more) {
   }
 }
 
+// The detail panel: a report, entity or cluster view beside the current view. Opening one from
+// inside the panel (a pivot) keeps the one it replaces for Back; Close (or Escape) returns the
+// focus to the control that opened the panel.
+const detailState = { history: [], opener: null };
+
 function detailPanel(...children) {
   const panel = $("detail");
-  const close = el("button", { type: "button", class: "close", onclick: () => { panel.hidden = true; } },
-    "Close");
-  panel.replaceChildren(close, ...children.filter((child) => child));
+  if (!panel.hidden && panel.contains(document.activeElement)) {
+    detailState.history.push([...panel.children].filter((node) => !node.classList.contains("detail-controls")));
+  } else {
+    detailState.history.length = 0;
+    detailState.opener = document.activeElement;
+  }
+  showDetail(children.filter((child) => child));
+}
+
+function showDetail(children) {
+  const panel = $("detail");
+  const controls = el("div", { class: "detail-controls" },
+    detailState.history.length ? el("button", { type: "button", class: "back", onclick: detailBack }, "Back")
+      : null,
+    el("button", { type: "button", class: "close", "aria-keyshortcuts": "Escape",
+      onclick: closeDetail }, "Close"));
+  panel.replaceChildren(controls, ...children);
   panel.hidden = false;
   panel.scrollTop = 0;
+  const heading = panel.querySelector("h2");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+}
+
+function detailBack() {
+  const previous = detailState.history.pop();
+  if (previous) showDetail(previous);
+}
+
+function closeDetail() {
+  const panel = $("detail");
+  panel.hidden = true;
+  panel.replaceChildren();
+  detailState.history.length = 0;
+  const opener = detailState.opener;
+  detailState.opener = null;
+  if (opener && opener.isConnected && opener.offsetParent !== null) opener.focus();
 }
 
 function listSection(title, reports) {
@@ -234,8 +273,11 @@ async function openReport(id) {
         ` · ${report.source_id}`),
       el("div", { class: "meta" }, el("span", {}, formatTime(report.timestamp)),
         report.region ? el("span", { class: "region" }, report.region) : null,
-        el("span", {}, `cluster of ${view.cluster_size}`)),
-      el("pre", { class: "text", id: "report-text" }, report.text),
+        el("span", {}, `cluster of ${view.cluster_size}`),
+        report.cluster_id ? el("button", { type: "button", id: "open-cluster-view",
+          onclick: () => openClusterView(report.cluster_id) }, "Cluster view") : null),
+      // its entities marked in the text, each a link to its entity view (workbench.js)
+      markedText(report.text, report.entity_mentions, { class: "text", id: "report-text" }),
       report.url ? el("p", { class: "url" }, report.url) : null,
       entityChips(report.entities),
     ];

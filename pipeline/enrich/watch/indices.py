@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import map_es_errors
+from pipeline.errors import SearchRefused, map_es_errors
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
+
+log = logging.getLogger(__name__)
 
 
 def ensure_small_index(es: Elasticsearch, index: str, mappings: dict[str, Any]) -> str:
@@ -29,7 +32,16 @@ def ensure_small_index(es: Elasticsearch, index: str, mappings: dict[str, Any]) 
                 raise
         else:
             return index
-    with map_es_errors(f"add new fields to {index}"):
-        # adding fields is idempotent; changing one that exists would be refused (400)
-        es.indices.put_mapping(index=index, properties=mappings["properties"])
+    try:
+        with map_es_errors(f"add new fields to {index}"):
+            # adding fields is idempotent; changing one that exists would be refused (400)
+            es.indices.put_mapping(index=index, properties=mappings["properties"])
+    except SearchRefused as exc:
+        # A login that may create the index but not manage it (a worker only reads the
+        # watchlist): the index is used as it is; `pipeline index ensure` (admin) adds fields.
+        log.warning(
+            "cannot add new fields to %s as this login (%s); run `pipeline index ensure`",
+            index,
+            exc,
+        )
     return index
