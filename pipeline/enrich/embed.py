@@ -80,8 +80,8 @@ class Embedder:
     def load() -> Embedder:
         """The process's embedder, loaded on first call (one thread: one worker per core)."""
         try:
-            import onnxruntime as ort  # type: ignore[import-untyped]
-            from tokenizers import Tokenizer  # type: ignore[import-untyped]
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
         except ImportError as exc:
             raise ConfigError(f"the embedding runtime is missing: {exc}") from exc
         model = _installed_file(*_MODEL)
