@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -261,16 +261,12 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         )
         why = request.headers.get(deps.JUSTIFICATION_HEADER) or justification or ""
         filters = {"user": user, "action": action, "since": since, "until": until, "limit": limit}
-        trail.write(
-            AuditEntry(
-                timestamp=datetime.now(UTC),
-                user=principal.user,
-                role=principal.role.value,
-                action=Action.READ_AUDIT.value,
-                justification=why.strip()[: deps.MAX_JUSTIFICATION],
-                query={k: v for k, v in filters.items() if v is not None},
-                channel=deps.audit_channel(request),
-            )
+        trail.record(
+            principal,
+            Action.READ_AUDIT,
+            {k: v for k, v in filters.items() if v is not None},
+            justification=why.strip()[: deps.MAX_JUSTIFICATION],
+            channel=deps.audit_channel(request),
         )
         return entries
 

@@ -14,13 +14,16 @@ import getpass
 import threading
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import elasticsearch
 
 from pipeline.api.models import AuditEntry
 from pipeline.errors import SearchUnavailable, map_es_errors
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.api.auth import Principal
 
 __all__ = ["Action", "AuditTrail", "AuditUnavailableError", "audit_index", "record_operator_view"]
 
@@ -123,6 +126,30 @@ class AuditTrail:
             # Any refusal (a write block, a broken alias) means no record: no results either.
             raise AuditUnavailableError(f"audit write refused ({exc.meta.status})") from exc
         return str(response["_id"])
+
+    def record(
+        self,
+        principal: Principal,
+        action: Action,
+        query: dict[str, Any] | None = None,
+        ids: list[str] | None = None,
+        *,
+        justification: str,
+        channel: str,
+    ) -> str:
+        """Append what `principal` did now (`write` of the entry made from it); its id."""
+        return self.write(
+            AuditEntry(
+                timestamp=datetime.now(UTC),
+                user=principal.user,
+                role=principal.role.value,
+                action=action.value,
+                justification=justification,
+                query=query or {},
+                ids=ids or [],
+                channel=channel,
+            )
+        )
 
     def list(
         self,

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field
 from pipeline.api import deps
 from pipeline.api.audit import Action
 from pipeline.api.auth import Permission, Principal
-from pipeline.api.models import AuditEntry
 from pipeline.errors import KafkaUnavailable
 
 if TYPE_CHECKING:
@@ -74,18 +73,14 @@ def erase_router(settings: Settings, es: Elasticsearch, trail: AuditTrail) -> AP
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
         except UnknownReports as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-        now = datetime.now(UTC)
-        trail.write(
-            AuditEntry(
-                timestamp=now,
-                user=principal.user,
-                role=principal.role.value,
-                action=Action.ERASE.value,
-                justification=why,
-                ids=keys,
-                channel=deps.audit_channel(request),
-            )
+        trail.record(
+            principal,
+            Action.ERASE,
+            ids=keys,
+            justification=why,
+            channel=deps.audit_channel(request),
         )
+        now = datetime.now(UTC)
         erasures = [Erasure(key=k, who=principal.user, why=why, when=now) for k in keys]
         try:
             append_erasures(settings, erasures)

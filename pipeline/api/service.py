@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import elasticsearch
@@ -17,7 +16,7 @@ import elasticsearch
 from pipeline.api import linking, queries
 from pipeline.api.audit import Action, AuditTrail
 from pipeline.api.auth import Principal
-from pipeline.api.models import AuditEntry, Bucket, EntityView, ReportOut, ReportView, SearchPage
+from pipeline.api.models import Bucket, EntityView, ReportOut, ReportView, SearchPage
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 from pipeline.settings import COMMON_SELECTOR_CLUSTERS
@@ -93,28 +92,6 @@ class SearchService:
         except _MissingIndexError:
             return _EMPTY
 
-    def _audit(
-        self,
-        principal: Principal,
-        action: Action,
-        query: dict[str, Any],
-        ids: list[str],
-        *,
-        justification: str,
-        channel: str,
-    ) -> None:
-        entry = AuditEntry(
-            timestamp=datetime.now(UTC),
-            user=principal.user,
-            role=principal.role.value,
-            action=action.value,
-            justification=justification,
-            query=query,
-            ids=ids,
-            channel=channel,
-        )
-        self.trail.write(entry)
-
     def search(
         self,
         principal: Principal,
@@ -157,7 +134,9 @@ class SearchService:
         )
         ids = [r.id for r in results]
         query = params.describe() | ({"partial_match": True} if partial else {})
-        self._audit(principal, action, query, ids, justification=justification, channel=channel)
+        self.trail.record(
+            principal, action, query, ids, justification=justification, channel=channel
+        )
         return page
 
     def report(
@@ -199,7 +178,7 @@ class SearchService:
                 common_selectors=linking.by_type(common),
             )
         ids = [] if view is None else [view.report.id, *(r.id for r in view.cluster + view.linked)]
-        self._audit(
+        self.trail.record(
             principal,
             Action.VIEW_REPORT,
             {"id": report_id},
@@ -261,7 +240,7 @@ class SearchService:
         )
         query = {"type": entity_type.value, "value": view.value}
         ids = [r.id for r in view.reports]
-        self._audit(
+        self.trail.record(
             principal, Action.VIEW_ENTITY, query, ids, justification=justification, channel=channel
         )
         return view

@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import anyio
@@ -34,7 +33,6 @@ from pipeline.api import deps
 from pipeline.api.alert_reads import alert_views
 from pipeline.api.audit import Action
 from pipeline.api.auth import Permission, Principal
-from pipeline.api.models import AuditEntry
 from pipeline.api.watch_models import AlertOut
 from pipeline.enrich.watch.alerts import alerts_index
 from pipeline.errors import PipelineError, map_es_errors
@@ -309,16 +307,12 @@ def alert_stream_router(settings: Settings, es: Elasticsearch, trail: AuditTrail
             position = parse_position(last_event_id, now_ms)
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-        trail.write(
-            AuditEntry(
-                timestamp=datetime.now(UTC),
-                user=principal.user,
-                role=principal.role.value,
-                action=Action.ALERT_STREAM.value,
-                justification=why,
-                query={"stream": "alerts", "from": position},
-                channel=deps.audit_channel(request),
-            )
+        trail.record(
+            principal,
+            Action.ALERT_STREAM,
+            {"stream": "alerts", "from": position},
+            justification=why,
+            channel=deps.audit_channel(request),
         )
         feed = EsAlertFeed(es, alias)
         return StreamingResponse(

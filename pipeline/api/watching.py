@@ -20,7 +20,6 @@ from pipeline.api.alert_reads import (
 )
 from pipeline.api.audit import Action, AuditTrail
 from pipeline.api.auth import Principal
-from pipeline.api.models import AuditEntry
 from pipeline.api.watch_models import (
     AckIn,
     Acknowledgement,
@@ -110,31 +109,6 @@ class WatchService:
                     ensure_watch_index(self.es, self.alias)
                     self._ready = True
 
-    def _audit(
-        self,
-        principal: Principal,
-        action: Action,
-        query: dict[str, Any],
-        ids: list[str],
-        *,
-        justification: str,
-        channel: str,
-    ) -> None:
-        self.trail.write(
-            AuditEntry(
-                timestamp=_now(),
-                user=principal.user,
-                role=principal.role.value,
-                action=action.value,
-                justification=justification,
-                query=query,
-                ids=ids,
-                channel=channel,
-            )
-        )
-
-    # entries
-
     def _load(self, principal: Principal, entry_id: str) -> WatchEntry | None:
         """The caller's entry with this id, or None (missing, deleted, another's, unreadable)."""
         import elasticsearch
@@ -209,7 +183,7 @@ class WatchService:
         except ValidationError as exc:
             raise _rejected(exc) from exc
         self._within_quota(principal.user, now)
-        self._audit(
+        self.trail.record(
             principal,
             Action.WATCH_CREATE,
             _described(entry),
@@ -251,7 +225,7 @@ class WatchService:
                     break
                 after = hits[-1]["sort"]
         found = found[:MAX_LISTED_ENTRIES]
-        self._audit(
+        self.trail.record(
             principal,
             Action.WATCH_LIST,
             {},
@@ -267,7 +241,7 @@ class WatchService:
         """One of the caller's entries; None if it has none with this id."""
         entry = self._load(principal, entry_id)
         ids = [] if entry is None else [entry.id]
-        self._audit(
+        self.trail.record(
             principal,
             Action.WATCH_VIEW,
             {"id": entry_id[:128]},
@@ -291,7 +265,7 @@ class WatchService:
             raise EntryRejectedError("target", "give a `target` or a saved `search`, not both")
         entry = self._load(principal, entry_id)
         if entry is None:
-            self._audit(
+            self.trail.record(
                 principal,
                 Action.WATCH_CHANGE,
                 {"id": entry_id[:128]},
@@ -318,7 +292,7 @@ class WatchService:
             raise _rejected(exc) from exc
         if changed.live(now) and not entry.live(now):
             self._within_quota(principal.user, now)  # an expired entry given a new expiry
-        self._audit(
+        self.trail.record(
             principal,
             Action.WATCH_CHANGE,
             {
@@ -338,7 +312,7 @@ class WatchService:
     ) -> bool:
         """Delete one of the caller's entries (it stops matching); False if it has none so."""
         entry = self._load(principal, entry_id)
-        self._audit(
+        self.trail.record(
             principal,
             Action.WATCH_DELETE,
             {"id": entry_id[:128]} if entry is None else _described(entry),
@@ -375,7 +349,7 @@ class WatchService:
         )
         if page.alerts or since is None:
             filters = {"unacknowledged": unacknowledged, "since": since, "size": size}
-            self._audit(
+            self.trail.record(
                 principal,
                 Action.ALERT_LIST,
                 {k: v.isoformat() if isinstance(v, datetime) else v for k, v in filters.items()},
@@ -393,7 +367,7 @@ class WatchService:
         ids = (
             [] if view is None else [view.alert.id, *dict.fromkeys(h.report_id for h in view.hits)]
         )
-        self._audit(
+        self.trail.record(
             principal,
             Action.ALERT_VIEW,
             {"id": alert_id[:128]},
@@ -418,7 +392,7 @@ class WatchService:
         (AlertsUnavailable) sends the update again."""
         alert = one_alert(self.es, self.alias, alert_id, principal)
         query = {"id": alert_id[:128], "outcome": ack.outcome.value, "note": ack.note}
-        self._audit(
+        self.trail.record(
             principal,
             Action.ALERT_ACK,
             query,
