@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from api_support import Corpus, index_samples
 from elasticsearch import Elasticsearch
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_api_common import HOTLINE, RARE, common_samples
-from test_api_web import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sign_in
+from test_api_web import ARTIFACTS, page, sign_in
 
 from pipeline.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# `page` is the page's browser fixture, imported so these tests can use it
+__all__ = ["page"]
 
 
 @pytest.fixture
 def corpus(es: Elasticsearch, api_settings: Settings) -> Corpus:
     return Corpus(api_settings, index_samples(es, api_settings, common_samples()))
-
-
-@pytest.fixture
-def page(base_url: str) -> Iterator[Page]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            page = context.new_page()
-            page.goto(base_url)
-            yield page
-            context.close()
-        finally:
-            browser.close()
 
 
 def test_the_page_marks_the_hotline_common_and_links_by_the_rare_number(
