@@ -382,52 +382,19 @@ def alert_latency(
     from pipeline.enrich.watch.alerts import alerts_index
 
     index = alerts_index(dep.alias)
-    prod = common.producer(dep.settings, linger_ms=0)
-    published: dict[str, float] = {}
-    visible: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    pending: set[str] = set()
-    started = next_poll = time.time()
-    sent = 0
-    try:
-        while True:
-            now = time.time()
-            while sent < len(records) and started + sent / rate <= now:
-                probe = records[sent]
-                stamp = time.time()
-                prod.send(
-                    dep.topic(probe.record.topic),
-                    key=probe.record.key,
-                    value=probe.record.value,
-                    timestamp_ms=int(stamp * 1000),
-                )
-                published[probe.report_id] = stamp
-                pending.add(probe.report_id)
-                sent += 1
-            if now >= next_poll:
-                next_poll = now + poll_s
-                if pending:
-                    found = _hits(es, index, sorted(pending))
-                    answered = time.time()
-                    for report_id, seen_at in found.items():
-                        visible[report_id] = answered - published[report_id]
-                        seen[report_id] = seen_at - published[report_id]
-                    pending.difference_update(found)
-                dep.check_workers()
-            if sent == len(records) and (
-                not pending or now > started + len(records) / rate + drain_s
-            ):
-                break
-            next_send = started + sent / rate if sent < len(records) else next_poll
-            time.sleep(max(0.0, min(next_send, next_poll) - time.time()))
-    finally:
-        prod.close()
+    sends = [(p.report_id, p.record.topic, p.record.key, p.record.value) for p in records]
+    run = common.publish_steadily(
+        dep, sends, rate, lambda ids: _hits(es, index, ids), poll_s=poll_s, drain_s=drain_s
+    )
+    published = run.published
+    visible = {r: answered - published[r] for r, (answered, _) in run.found.items()}
+    seen = {r: seen_at - published[r] for r, (_, seen_at) in run.found.items()}
     values = list(visible.values())
     after_seen = [visible[r] - seen[r] for r in visible]
     return {
         "records": len(records),
-        "rate": len(records) / max(max(published.values()) - started, 1e-9),
-        "missing": len(pending),
+        "rate": len(records) / max(max(published.values()) - run.started, 1e-9),
+        "missing": len(run.missing),
         "p50": percentile(values, 50),
         "p95": percentile(values, 95),
         "p99": percentile(values, 99),

@@ -12,8 +12,9 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,63 @@ def wait_progress(
             progress(f"  {what}: {value}")
             last_report = now
         time.sleep(every_s)
+
+
+@dataclass(frozen=True)
+class Steady:
+    """What a steady run saw: when each record was published, and when `find` first named it
+    (the time its answer came back) with what `find` said of it."""
+
+    started: float
+    published: dict[str, float]
+    found: dict[str, tuple[float, Any]]
+    missing: set[str]
+
+
+def publish_steadily(
+    dep: Deployment,
+    sends: Sequence[tuple[str, str, bytes | None, bytes]],
+    rate: float,
+    find: Callable[[list[str]], dict[str, Any]],
+    *,
+    poll_s: float,
+    drain_s: float,
+) -> Steady:
+    """Publish `sends` ((id, topic, key, value), topic unprefixed) at `rate`/s, each stamped
+    just before it goes; every `poll_s` ask `find` which pending ids it sees now. Stops once
+    every id is found, or `drain_s` after the last send was due."""
+    prod = producer(dep.settings, linger_ms=0)
+    published: dict[str, float] = {}
+    found: dict[str, tuple[float, Any]] = {}
+    pending: set[str] = set()
+    started = next_poll = time.time()
+    sent = 0
+    try:
+        while True:
+            now = time.time()
+            while sent < len(sends) and started + sent / rate <= now:
+                record_id, topic, key, value = sends[sent]
+                stamp = time.time()
+                prod.send(dep.topic(topic), key=key, value=value, timestamp_ms=int(stamp * 1000))
+                published[record_id] = stamp
+                pending.add(record_id)
+                sent += 1
+            if now >= next_poll:
+                next_poll = now + poll_s
+                if pending:
+                    answer = find(sorted(pending))
+                    answered = time.time()
+                    for record_id, said in answer.items():
+                        found[record_id] = (answered, said)
+                    pending.difference_update(answer)
+                dep.check_workers()
+            if sent == len(sends) and (not pending or now > started + len(sends) / rate + drain_s):
+                break
+            next_send = started + sent / rate if sent < len(sends) else next_poll
+            time.sleep(max(0.0, min(next_send, next_poll) - time.time()))
+    finally:
+        prod.close()
+    return Steady(started, published, found, pending)
 
 
 def topic_size(settings: Settings, topic: str) -> int:

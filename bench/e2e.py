@@ -293,46 +293,16 @@ def steady_latency(
     drain_s: float,
 ) -> dict[str, Any]:
     """Publish `records` at `rate`/s; poll every 100 ms for when each became searchable."""
-    prod = common.producer(dep.settings, linger_ms=0)
-    published: dict[str, float] = {}
-    latency: dict[str, float] = {}
-    pending: set[str] = set()
-    started = time.time()
-    sent = 0
-    next_poll = started
-    try:
-        while True:
-            now = time.time()
-            while sent < len(records) and started + sent / rate <= now:
-                record, report = records[sent]
-                stamp = time.time()
-                prod.send(
-                    dep.topic(record.topic),
-                    key=record.key,
-                    value=record.value,
-                    timestamp_ms=int(stamp * 1000),
-                )
-                published[report.source_id] = stamp
-                pending.add(report.source_id)
-                sent += 1
-            if now >= next_poll:
-                next_poll = now + 0.1
-                if pending:
-                    found = _searchable_ids(es, dep.alias, sorted(pending))
-                    answered = time.time()
-                    for source_id in found:
-                        latency[source_id] = answered - published[source_id]
-                    pending.difference_update(found)
-                dep.check_workers()
-            if sent == len(records) and (
-                not pending or now > started + len(records) / rate + drain_s
-            ):
-                break
-            next_send = started + sent / rate if sent < len(records) else next_poll
-            time.sleep(max(0.0, min(next_send, next_poll) - time.time()))
-    finally:
-        prod.close()
-    values = list(latency.values())
+    sends = [
+        (report.source_id, record.topic, record.key, record.value) for record, report in records
+    ]
+
+    def find(ids: list[str]) -> dict[str, None]:
+        return dict.fromkeys(_searchable_ids(es, dep.alias, ids))
+
+    run = common.publish_steadily(dep, sends, rate, find, poll_s=0.1, drain_s=drain_s)
+    published, started, pending = run.published, run.started, run.missing
+    values = [answered - published[source_id] for source_id, (answered, _) in run.found.items()]
     ingested = list(_ingested_delays(es, dep.alias, published).values())
     return {
         "records": len(records),
