@@ -14,9 +14,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.exact import extract_exact
-from pipeline.enrich.mentions import Enrichment
 from pipeline.enrich.regions import REGIONS
 from pipeline.enrich.watch import Match, Watchlist
 from pipeline.enrich.watch.alerts import Sighting, alert_documents
@@ -29,15 +27,12 @@ from pipeline.enrich.watch.publish import (
     update_record,
 )
 from pipeline.enrich.watch.step import Watch
-from pipeline.flow.assemble import steps
 from pipeline.flow.batch import BatchProcessor
 from pipeline.flow.item import Rejection
-from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
-from pipeline.ingest.report import Report
 from pipeline.ingest.sources import Source
 from pipeline.worker.runtime import Runtime
-from tests.enrich.watch.factory import NOW, entry
+from tests.enrich.watch.factory import NOW, entry, watching_processor
 
 SCHEMA = json.loads((Path(__file__).parents[3] / "schemas" / "alert.v1.json").read_text())
 VALIDATOR = jsonschema_rs.validator_for(SCHEMA, validate_formats=True)
@@ -164,23 +159,6 @@ class Entries:
         return self.watchlist
 
 
-class _Enricher:
-    def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
-        return [Enrichment.from_mentions(extract_exact(r.text), None) for r in reports]
-
-
-class _Dedup:
-    def assign(
-        self, reports: Sequence[Report], enrichments: Sequence[Enrichment]
-    ) -> list[ClusterAssignment]:
-        return [ClusterAssignment(cluster_id="one-story", duplicate=False) for _ in reports]
-
-
-class _Sink:
-    def write(self, actions: Sequence[IndexAction], *, index: str) -> list[ItemOutcome]:
-        return [ItemOutcome(action, "indexed", 201) for action in actions]
-
-
 def record(offset: int, text: str, **caller: str) -> RawRecord:
     body: dict[str, Any] = {"id": f"c{offset}", "received_at": "2026-11-20T10:00:00Z"}
     body |= {"summary": text, **({"caller": caller} if caller else {})}
@@ -195,9 +173,7 @@ def record(offset: int, text: str, **caller: str) -> RawRecord:
 
 
 def processor(watch: Watch) -> BatchProcessor:
-    return BatchProcessor(
-        steps(enricher=_Enricher(), deduplicator=_Dedup(), sink=_Sink(), index="r", watch=watch)
-    )
+    return watching_processor(watch)
 
 
 def test_new_alerts_are_published_once_and_marked_and_a_redelivery_sends_nothing() -> None:

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.exact import extract_exact
-from pipeline.enrich.mentions import Enrichment
 from pipeline.enrich.watch.alerts import AlertWriter, Sighting, alerts_index, ensure_alerts_index
 from pipeline.enrich.watch.entries import WatchEntry
 from pipeline.enrich.watch.step import Watch
@@ -24,11 +22,8 @@ from pipeline.enrich.watch.store import (
     watch_index,
 )
 from pipeline.errors import SearchUnavailable
-from pipeline.flow.assemble import steps
-from pipeline.flow.batch import BatchProcessor
-from pipeline.index.sink import IndexAction, ItemOutcome
 from pipeline.ingest.records import RawRecord
-from pipeline.ingest.report import Report
+from tests.enrich.watch.factory import watching_processor
 
 pytestmark = pytest.mark.integration
 
@@ -124,23 +119,6 @@ def test_one_alert_per_entry_and_cluster_counts_its_reports_and_a_rewrite_adds_n
     assert _count(es, alias, "hit") == 50
 
 
-class _Enricher:
-    def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
-        return [Enrichment.from_mentions(extract_exact(r.text), None) for r in reports]
-
-
-class _Dedup:
-    def assign(
-        self, reports: Sequence[Report], enrichments: Sequence[Enrichment]
-    ) -> list[ClusterAssignment]:
-        return [ClusterAssignment(cluster_id="one-story", duplicate=False) for _ in reports]
-
-
-class _Sink:
-    def write(self, actions: Sequence[IndexAction], *, index: str) -> list[ItemOutcome]:
-        return [ItemOutcome(action, "indexed", 201) for action in actions]
-
-
 class _FailsOnce:
     """An alert writer whose first write fails as if the worker died before it returned."""
 
@@ -171,15 +149,7 @@ def test_alerts_follow_the_records_at_least_once_path_and_are_never_doubled(
 ) -> None:
     put_entry(es, alias, entry("p", "phone:+44 7700 900123"), refresh=True)
     writer = _FailsOnce(AlertWriter(es, alias))
-    processor = BatchProcessor(
-        steps(
-            enricher=_Enricher(),
-            deduplicator=_Dedup(),
-            sink=_Sink(),
-            index="unused",
-            watch=Watch(WatchSync(es, alias), writer),
-        )
-    )
+    processor = watching_processor(Watch(WatchSync(es, alias), writer), index="unused")
     records = [_record(n, f"r{n}", f"Call {n} came from 07700 900123") for n in range(3)]
     with pytest.raises(SearchUnavailable):  # the runtime pauses and redoes the batch
         processor.process(records)
