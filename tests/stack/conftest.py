@@ -6,11 +6,13 @@ was, `control.up`), so tests of users, roles and ACLs never rely on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from pipeline import credentials
+from pipeline.clients import elasticsearch_client
 from pipeline.dev.stack import control
 from pipeline.settings import Settings
 from tests.private_stack import private_stack
@@ -23,3 +25,19 @@ def secure_stack() -> Iterator[Settings]:
         control.up(settings, echo=lambda _: None)
         assert credentials.load(settings.state_dir) is not None
         yield settings
+
+
+@pytest.fixture
+def as_identity(stack: Settings) -> Iterator[Callable[[str], Elasticsearch]]:
+    """`as_identity("api")`: an Elasticsearch client of the module's `stack`, logged in as that
+    identity (closed after the test)."""
+    made: list[Elasticsearch] = []
+
+    def make(identity: str) -> Elasticsearch:
+        client = elasticsearch_client(stack, identity=identity, max_retries=0)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

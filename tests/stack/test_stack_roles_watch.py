@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from pipeline import clients
 from pipeline.api.app import create_app
 from pipeline.api.audit import AuditTrail, audit_index
-from pipeline.clients import elasticsearch_client, kafka_config, new_kafka_client
+from pipeline.clients import kafka_config, new_kafka_client
 from pipeline.enrich.mentions import EntityType, Mention
 from pipeline.enrich.watch.alerts import AlertWriter, Sighting, alerts_index, ensure_alerts_index
 from pipeline.enrich.watch.entries import WatchEntry
@@ -46,20 +46,6 @@ PHONE = Mention(EntityType.PHONE, "07700 900123", "+447700900123", 0, 12)
 def stack(secure_stack: Settings) -> Settings:
     alias = f"sec-{uuid.uuid4().hex[:8]}"
     return secure_stack.model_copy(update={"index_alias": alias, "api_keys": SecretStr(KEYS_JSON)})
-
-
-@pytest.fixture
-def as_identity(stack: Settings) -> Iterator[Callable[[str], Elasticsearch]]:
-    made: list[Elasticsearch] = []
-
-    def make(identity: str) -> Elasticsearch:
-        client = elasticsearch_client(stack, identity=identity, max_retries=0)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture

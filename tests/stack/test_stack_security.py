@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import stat
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import elasticsearch
@@ -35,21 +35,6 @@ def stack(secure_stack: Settings) -> Settings:
     return secure_stack.model_copy(
         update={"topic_prefix": "sec.", "consumer_group": "sec-group", "index_alias": "sec"}
     )
-
-
-@pytest.fixture
-def as_identity(stack: Settings) -> Iterator[Callable[[str], Elasticsearch]]:
-    """`as_identity("api")`: an Elasticsearch client logged in as that identity."""
-    made: list[Elasticsearch] = []
-
-    def make(identity: str) -> Elasticsearch:
-        client = elasticsearch_client(stack, identity=identity, max_retries=0)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture
