@@ -49,13 +49,7 @@ log = logging.getLogger(__name__)
 Searcher = Annotated[Principal, Depends(deps.require(Permission.SEARCH))]
 Operator = Annotated[Principal, Depends(deps.require(Permission.METRICS))]
 Auditor = Annotated[Principal, Depends(deps.require(Permission.READ_AUDIT))]
-Justification = Annotated[
-    str | None,
-    Query(
-        max_length=deps.MAX_JUSTIFICATION,
-        description="Why you need this; or send the X-Justification header. Required.",
-    ),
-]
+Justification = deps.Justification
 MAX_EXPORT = 1000
 # The analysts' web page: static HTML, JS and CSS, no build step.
 WEB_DIR = Path(__file__).resolve().parent / "static"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import APIKeyHeader
 
 from pipeline.api.auth import Permission, Principal, authenticate
@@ -16,6 +16,7 @@ from pipeline.errors import AccessDenied
 __all__ = [
     "CHANNEL_HEADER",
     "JUSTIFICATION_HEADER",
+    "Justification",
     "api_key_header",
     "audit_channel",
     "parse_entity_filters",
@@ -26,6 +27,14 @@ __all__ = [
 
 JUSTIFICATION_HEADER = "X-Justification"
 MAX_JUSTIFICATION = 1000
+# A route's `justification` query parameter (the header is read beside it).
+Justification = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_JUSTIFICATION,
+        description="Why you need this; or send the X-Justification header. Required.",
+    ),
+]
 # A client may say which of our front ends it is (recorded in the audit trail, nothing more).
 CHANNEL_HEADER = "X-Audit-Channel"
 CHANNELS = frozenset({"api", "cli", "web"})

@@ -39,13 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["watch_router"]
 
 Watcher = Annotated[Principal, Depends(deps.require(Permission.SEARCH))]
-Justification = Annotated[
-    str | None,
-    Query(
-        max_length=deps.MAX_JUSTIFICATION,
-        description="Why you need this; or send the X-Justification header. Required.",
-    ),
-]
+Justification = deps.Justification
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Missing justification or a malformed request"},
     401: {"description": "Missing or unknown API key"},
