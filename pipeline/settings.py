@@ -190,6 +190,24 @@ class Settings(BaseSettings):
     stack_es_port: int = Field(
         19200, validation_alias=_env("STACK_ES_PORT"), description="Local Elasticsearch HTTP port."
     )
+    stack_kafka_brokers: int = Field(
+        1,
+        ge=1,
+        validation_alias=_env("STACK_KAFKA_BROKERS"),
+        description=(
+            "Local KRaft nodes (broker and controller each); node n listens on "
+            "STACK_KAFKA_PORT + 2(n-1), its controller on STACK_KAFKA_CONTROLLER_PORT + 2(n-1)."
+        ),
+    )
+    stack_es_nodes: int = Field(
+        1,
+        ge=1,
+        validation_alias=_env("STACK_ES_NODES"),
+        description=(
+            "Local Elasticsearch nodes; node n serves HTTP on STACK_ES_PORT + n-1 and "
+            "transport on STACK_ES_PORT + 100 + n-1."
+        ),
+    )
     stack_kafka_heap: str = Field(
         "768m", validation_alias=_env("STACK_KAFKA_HEAP"), description="Local broker JVM heap."
     )
@@ -298,6 +316,14 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=_env("PIPELINE_DEDUP_LOCK_WAIT_S"),
         description="Longest a batch waits for the dedup lock before raising SinkBackpressure.",
+    )
+
+    # --- Incidents (README, "Incidents") ------------------------------------------------------
+    incident_window_h: float = Field(
+        72.0,
+        gt=0,
+        validation_alias=_env("PIPELINE_INCIDENT_WINDOW_H"),
+        description="Reports further apart than this in time never join one incident.",
     )
 
     # --- Retention (README, "Retention and review") ----------------------------------------
@@ -434,7 +460,14 @@ class Settings(BaseSettings):
     @property
     def kafka_servers(self) -> str:
         """The bootstrap servers to use, falling back to the local broker."""
-        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.stack_kafka_port}"
+        if self.kafka_bootstrap_servers:
+            return self.kafka_bootstrap_servers
+        return ",".join(f"127.0.0.1:{port}" for port in self.stack_kafka_ports)
+
+    @property
+    def stack_kafka_ports(self) -> list[int]:
+        """The client port of every local broker, node 1 first."""
+        return [self.stack_kafka_port + 2 * n for n in range(self.stack_kafka_brokers)]
 
     @property
     def es_url(self) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -27,7 +28,7 @@ from pipeline.api.auth import Permission, Principal, load_keys
 from pipeline.api.erase import erase_router
 from pipeline.api.errors import install_error_handlers
 from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
-from pipeline.api.models import AuditEntry, EntityView, ReportView, SearchPage
+from pipeline.api.models import AuditEntry, EntityView, IncidentView, ReportView, SearchPage
 from pipeline.api.ratelimit import RateLimiter
 from pipeline.api.refusals import RefusalLog
 from pipeline.api.request import SearchRequest
@@ -230,6 +231,21 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         )
         return serving(principal).entity(
             principal, entity_type, value, why, channel=deps.audit_channel(request)
+        )
+
+    @app.get("/api/incidents/{incident_id}", tags=["search"], responses=ERRORS)
+    def incident(
+        request: Request,
+        principal: Searcher,
+        incident_id: Annotated[str, PathParam(max_length=200)],
+        justification: Justification = None,
+    ) -> IncidentView:
+        """One incident: its reports on a timeline, sources, regions, merged entities."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), justification
+        )
+        return serving(principal).incident(
+            principal, incident_id, why, channel=deps.audit_channel(request)
         )
 
     @app.get("/api/audit", tags=["audit"], responses=ERRORS)

@@ -53,6 +53,8 @@ class Action(StrEnum):
     SEARCH = "search"
     VIEW_REPORT = "view_report"
     VIEW_ENTITY = "view_entity"
+    VIEW_INCIDENT = "view_incident"
+    SIMILAR = "similar"
     EXPORT = "export"
     READ_AUDIT = "read_audit"
     REFUSED = "refused"

@@ -72,6 +72,11 @@ class ReportOut(BaseModel):
     region: str | None = None
     cluster_id: str | None = None
     duplicate: bool = False
+    incident_id: str | None = Field(None, description="The event it tells of (contract v2).")
+    priority: int = Field(0, description="Derived triage priority, higher first (0 to 11).")
+    priority_reasons: list[str] = Field(
+        default_factory=list, description="What makes the priority: `proscribed_org`, `phone` ..."
+    )
     url: str | None = None
     location: dict[str, Any] | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -130,6 +135,9 @@ class ReportOut(BaseModel):
             region=source.get("region"),
             cluster_id=source.get("cluster_id"),
             duplicate=bool(source.get("duplicate", False)),
+            incident_id=source.get("incident_id"),
+            priority=_priority(source.get("priority")),
+            priority_reasons=[str(r) for r in _list(source.get("priority_reasons"))],
             url=source.get("url"),
             location=location if isinstance(location, dict) else None,
             attributes=_plain_dict(source.get("attributes")),
@@ -142,6 +150,16 @@ class ReportOut(BaseModel):
             restricted_entities=_entities(masked) if sees_restricted else None,
             restricted_mentions=_restricted_mentions(masked_mentions) if sees_restricted else None,
         )
+
+
+def _priority(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _plain_dict(value: Any) -> dict[str, Any]:
@@ -204,6 +222,30 @@ class ReportView(BaseModel):
         description="Its selectors too common to link by (their reports fall in at least "
         "PIPELINE_COMMON_SELECTOR_CLUSTERS distinct clusters): `linked` ignores them.",
     )
+
+
+class EntitySeen(BaseModel):
+    """One entity value across an incident's reports."""
+
+    value: str
+    count: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+class IncidentView(BaseModel):
+    """One incident: its reports on a timeline (oldest first), where they came from, and the
+    entities they name, merged, with counts and first and last seen."""
+
+    id: str
+    total: int
+    clusters: int = Field(0, description="Distinct clusters (same or near-same text) inside it.")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sources: list[Bucket] = Field(default_factory=list)
+    regions: list[Bucket] = Field(default_factory=list)
+    entities: dict[str, list[EntitySeen]] = Field(default_factory=dict)
+    reports: list[ReportOut] = Field(default_factory=list)
 
 
 class EntityView(BaseModel):

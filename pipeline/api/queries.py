@@ -55,15 +55,31 @@ ENTITY_FACET_SIZE = 10
 
 
 class SortOrder(StrEnum):
-    """`relevance` (score, newest first on ties) or by time, newest or oldest first."""
+    """`relevance` (score, newest first on ties), by time, newest or oldest first, or
+    `priority`: highest priority first (`pipeline.enrich.priority`), newest first among equals,
+    the order of a regional unit's queue."""
 
     RELEVANCE = "relevance"
     NEWEST = "newest"
     OLDEST = "oldest"
+    PRIORITY = "priority"
 
 
 class BadCursorError(RequestRejected, ValueError):
     """A pagination cursor that this API did not issue for this sort order."""
+
+
+class Fold(StrEnum):
+    """What a collapsed search shows one result of: a cluster (same or near-same text) or an
+    incident (the same event in any words)."""
+
+    CLUSTER = "cluster"
+    INCIDENT = "incident"
+
+    @property
+    def field(self) -> str:
+        """The document field results fold on."""
+        return f"{self.value}_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +90,7 @@ class SearchParams:
     sources: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
+    incidents: tuple[str, ...] = ()
     entities: tuple[tuple[EntityType, str], ...] = ()
     since: datetime | None = None
     until: datetime | None = None
@@ -82,6 +99,7 @@ class SearchParams:
     cursor: str | None = None
     collapse: bool = True
     facets: bool = True
+    fold: Fold = Fold.CLUSTER  # what a collapsed search shows one result of
 
     def describe(self) -> dict[str, Any]:
         """The search as recorded in the audit trail."""
@@ -90,6 +108,7 @@ class SearchParams:
             "sources": list(self.sources),
             "regions": list(self.regions),
             "clusters": list(self.clusters),
+            "incidents": list(self.incidents),
             "entities": [{"type": t.value, "value": v} for t, v in self.entities],
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
@@ -97,6 +116,7 @@ class SearchParams:
             "size": self.size,
             "cursor": self.cursor,
             "collapse": self.collapse,
+            "fold": self.fold.value,
         }
 
 
@@ -138,6 +158,8 @@ def _filters(params: SearchParams) -> list[dict[str, Any]]:
         filters.append({"terms": {"region": list(params.regions)}})
     if params.clusters:
         filters.append({"terms": {"cluster_id": list(params.clusters)}})
+    if params.incidents:
+        filters.append({"terms": {"incident_id": list(params.incidents)}})
     for entity_type, value in params.entities:
         filters.append(
             {"term": {f"entities.{entity_type.value}": normalise_entity_value(entity_type, value)}}
@@ -166,6 +188,10 @@ def _sort(order: SortOrder) -> list[dict[str, Any]]:
         return [{"@timestamp": "desc"}, *tiebreak]
     if order is SortOrder.OLDEST:
         return [{"@timestamp": "asc"}, *tiebreak]
+    if order is SortOrder.PRIORITY:
+        # documents from before the field sort as 0; an index that lacks it still answers
+        priority = {"order": "desc", "missing": 0, "unmapped_type": "byte"}
+        return [{"priority": priority}, {"@timestamp": "desc"}, *tiebreak]
     return [{"_score": "desc"}, {"@timestamp": "desc"}, *tiebreak]
 
 
@@ -242,7 +268,7 @@ def search_body(params: SearchParams, restricted: bool, *, relaxed: bool = False
         after, start = decode_cursor(params.cursor, params.sort, params.collapse)
     if params.collapse:
         body["collapse"] = {
-            "field": "cluster_id",
+            "field": params.fold.field,
             # size 0: only the count of matching cluster members, never their documents.
             "inner_hits": {"name": "similar", "size": 0, "_source": False},
         }
@@ -252,7 +278,7 @@ def search_body(params: SearchParams, restricted: bool, *, relaxed: bool = False
         body["search_after"] = after
     aggs: dict[str, Any] = _facets() if params.facets else {}
     if params.collapse:
-        aggs["clusters"] = {"cardinality": {"field": "cluster_id"}}
+        aggs["clusters"] = {"cardinality": {"field": params.fold.field}}
     if aggs:
         body["aggs"] = aggs
     return body
@@ -264,6 +290,39 @@ def report_body(report_id: str, restricted: bool) -> dict[str, Any]:
         "query": {"ids": {"values": [report_id]}},
         "size": 1,
         "_source": source_filter(restricted),
+    }
+
+
+INCIDENT_REPORTS = 200  # the most of an incident's reports its view lists
+_INCIDENT_ENTITIES = 20  # values per entity type
+
+
+def incident_body(incident_id: str, restricted: bool) -> dict[str, Any]:
+    """An incident's reports oldest first, with its sources, regions and merged entities."""
+    seen = {
+        "first_seen": {"min": {"field": "@timestamp"}},
+        "last_seen": {"max": {"field": "@timestamp"}},
+    }
+    entities = {
+        f"entity_{kind.value}": {
+            "terms": {"field": f"entities.{kind.value}", "size": _INCIDENT_ENTITIES},
+            "aggs": seen,
+        }
+        for kind in EntityType
+    }
+    return {
+        "query": {"bool": {"filter": [{"term": {"incident_id": incident_id}}]}},
+        "sort": _sort(SortOrder.OLDEST),
+        "size": INCIDENT_REPORTS,
+        "_source": source_filter(restricted),
+        "track_total_hits": True,
+        "aggs": {
+            **seen,
+            "sources": {"terms": {"field": "source", "size": 10}},
+            "regions": {"terms": {"field": "region", "size": 11}},
+            "clusters": {"cardinality": {"field": "cluster_id"}},
+            **entities,
+        },
     }
 
 

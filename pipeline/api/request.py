@@ -26,6 +26,9 @@ class SearchRequest(BaseModel):
     cluster: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=20, description="cluster_id: a cluster's reports."
     )
+    incident: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="incident_id: an incident's reports."
+    )
     entity: list[Annotated[str, Field(max_length=500)]] = Field(
         default_factory=list, max_length=20, description="TYPE:VALUE, e.g. phone:+447700900123."
     )
@@ -34,7 +37,12 @@ class SearchRequest(BaseModel):
     sort: queries.SortOrder = queries.SortOrder.RELEVANCE
     size: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2000, description="next_cursor of the last page.")
-    collapse: bool = Field(True, description="One result per cluster, with its `similar` count.")
+    collapse: bool = Field(
+        True, description="One result per cluster (or incident), with its `similar` count."
+    )
+    fold: queries.Fold = Field(
+        queries.Fold.CLUSTER, description="What a collapsed search folds: cluster or incident."
+    )
     justification: str | None = Field(None, max_length=deps.MAX_JUSTIFICATION)
 
     def params(
@@ -46,6 +54,7 @@ class SearchRequest(BaseModel):
             sources=tuple(s.value for s in self.source),
             regions=tuple(self.region),
             clusters=tuple(self.cluster),
+            incidents=tuple(self.incident),
             entities=deps.parse_entity_filters(self.entity),
             since=deps.to_utc(self.since, "since"),
             until=deps.to_utc(self.until, "until"),
@@ -54,6 +63,7 @@ class SearchRequest(BaseModel):
             cursor=self.cursor,
             collapse=self.collapse if collapse is None else collapse,
             facets=not self.cursor,
+            fold=self.fold,
         )
 
 

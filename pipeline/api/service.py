@@ -16,7 +16,15 @@ import elasticsearch
 from pipeline.api import linking, queries
 from pipeline.api.audit import Action, AuditTrail
 from pipeline.api.auth import Principal
-from pipeline.api.models import Bucket, EntityView, ReportOut, ReportView, SearchPage
+from pipeline.api.models import (
+    Bucket,
+    EntitySeen,
+    EntityView,
+    IncidentView,
+    ReportOut,
+    ReportView,
+    SearchPage,
+)
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 from pipeline.settings import COMMON_SELECTOR_CLUSTERS
@@ -242,5 +250,45 @@ class SearchService:
         ids = [r.id for r in view.reports]
         self.trail.record(
             principal, Action.VIEW_ENTITY, query, ids, justification=justification, channel=channel
+        )
+        return view
+
+    def incident(
+        self, principal: Principal, incident_id: str, justification: str, *, channel: str = "api"
+    ) -> IncidentView:
+        """One incident: its reports oldest first, sources, regions, merged entities."""
+        sees = principal.sees_restricted
+        response = self._search("view an incident", queries.incident_body(incident_id, sees))
+        aggs = response.get("aggregations") or {}
+        entities = {
+            kind.value: [
+                EntitySeen(
+                    value=str(b["key"]),
+                    count=int(b["doc_count"]),
+                    first_seen=b["first_seen"].get("value_as_string"),
+                    last_seen=b["last_seen"].get("value_as_string"),
+                )
+                for b in (aggs.get(f"entity_{kind.value}") or {}).get("buckets", [])
+            ]
+            for kind in EntityType
+        }
+        view = IncidentView(
+            id=incident_id,
+            total=int(response["hits"]["total"]["value"]),
+            clusters=int((aggs.get("clusters") or {}).get("value", 0)),
+            first_seen=(aggs.get("first_seen") or {}).get("value_as_string"),
+            last_seen=(aggs.get("last_seen") or {}).get("value_as_string"),
+            sources=_buckets(aggs.get("sources")),
+            regions=_buckets(aggs.get("regions")),
+            entities={kind: seen for kind, seen in entities.items() if seen},
+            reports=[ReportOut.from_hit(h, sees_restricted=sees) for h in response["hits"]["hits"]],
+        )
+        self.trail.record(
+            principal,
+            Action.VIEW_INCIDENT,
+            {"id": incident_id},
+            [r.id for r in view.reports],
+            justification=justification,
+            channel=channel,
         )
         return view

@@ -95,6 +95,7 @@ def erase(
         click.echo(f"erased {key}")
     click.echo(
         f"erased {len(keys)} report(s): {result.documents} index document(s), "
-        f"{result.dedup} dedup record(s), {result.alerts} alert record(s)"
+        f"{result.dedup} dedup record(s), {result.incidents} incident record(s), "
+        f"{result.alerts} alert record(s)"
         + (f"; {len(result.promoted)} cluster(s) got a new first report" if result.promoted else "")
     )

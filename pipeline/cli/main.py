@@ -51,6 +51,7 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("demo", "pipeline.cli.publish:demo", "Publish a realistic mixed demo stream"),
         ("entities", "pipeline.cli.entities:entities", "Extract entities and score extraction"),
         ("dedup", "pipeline.cli.dedup:dedup", "Score deduplication on labelled pairs"),
+        ("incidents", "pipeline.cli.incidents:incidents", "Score incidents; show and correct them"),
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -68,26 +69,67 @@ def enrich_doc(
     return enrich_chunks(text, [(0, doc)], location_postcode, location_text, truncated=truncated)
 
 
+# Exact repeats reuse the first one's enrichment: after an incident many callers' texts are the
+# same word for word (a shared post, a forwarded message, a resent form). The cache holds the
+# last CACHE_ENTRIES distinct (text, location) of up to CACHE_MAX_CHARS characters, so a few MB.
+CACHE_ENTRIES = 4_096
+CACHE_MAX_CHARS = 20_000
+
+_Key = tuple[str, str | None, str | None]
+
+
 class Enricher:
     """Holds the loaded spaCy pipeline; one per process, reused for every batch.
 
     `proscribed`: whether the proscribed-organisation ruler runs (always, but in the model
-    comparison of `pipeline entities eval --compare` and `bench/enrich.py`)."""
+    comparison of `pipeline entities eval --compare` and `bench/enrich.py`). An Enrichment is
+    immutable and a function of the text and the form's location alone, so an exact repeat
+    gets the first one's (`reused` counts them)."""
 
-    def __init__(self, nlp: Language, *, proscribed: bool = True) -> None:
+    def __init__(
+        self, nlp: Language, *, proscribed: bool = True, cache_entries: int = CACHE_ENTRIES
+    ) -> None:
         self._nlp = nlp
         self._proscribed = proscribed
+        self._cache_entries = cache_entries
+        self._cache: OrderedDict[_Key, Enrichment] = OrderedDict()
+        self.reused = 0
 
     @classmethod
-    def load(cls, model: str = DEFAULT_MODEL, *, proscribed: bool = True) -> Enricher:
-        """Load a NER model (about a second): call once per process."""
-        return cls(load_ner(model), proscribed=proscribed)
+    def load(
+        cls,
+        model: str = DEFAULT_MODEL,
+        *,
+        proscribed: bool = True,
+        cache_entries: int = CACHE_ENTRIES,
+    ) -> Enricher:
+        """Load a NER model (about a second): call once per process. `cache_entries=0` reads
+        every text anew (benches measuring the models)."""
+        return cls(load_ner(model), proscribed=proscribed, cache_entries=cache_entries)
 
     def enrich(self, reports: Sequence[Report]) -> list[Enrichment]:
         """One Enrichment per report, in order; offsets index into `report.text`."""
-        places = [
-            (r.location.postcode, r.location.text) if r.location else (None, None) for r in reports
+        keys: list[_Key] = [
+            (r.text, r.location.postcode, r.location.text) if r.location else (r.text, None, None)
+            for r in reports
         ]
+        found: dict[_Key, Enrichment] = {}
+        for key in keys:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                found[key] = cached
+        fresh = list(dict.fromkeys(key for key in keys if key not in found))
+        for key, enrichment in zip(fresh, self._compute(fresh), strict=True):
+            found[key] = enrichment
+            if self._cache_entries and len(key[0]) <= CACHE_MAX_CHARS:
+                self._cache[key] = enrichment
+                if len(self._cache) > self._cache_entries:
+                    self._cache.popitem(last=False)
+        self.reused += len(keys) - len(fresh)
+        return [found[key] for key in keys]
+
+    def _compute(self, keys: Sequence[_Key]) -> list[Enrichment]:
         return [
             enrich_chunks(
                 text,
@@ -97,8 +139,8 @@ class Enricher:
                 truncated=plan.truncated,
                 proscribed=self._proscribed,
             )
-            for (text, plan, docs), (postcode, place_text) in zip(
-                self._read([r.text for r in reports]), places, strict=True
+            for (text, plan, docs), (_, postcode, place_text) in zip(
+                self._read([key[0] for key in keys]), keys, strict=True
             )
         ]
 

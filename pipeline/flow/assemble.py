@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pipeline.enrich.dedup.step import Deduplicate, Deduplicates
+from pipeline.enrich.incidents.step import AssignsIncidents, Incidents
 from pipeline.enrich.step import Enrich, Enriches
 from pipeline.enrich.watch.step import Watch
 from pipeline.flow.batch import BatchProcessor, Step
@@ -41,6 +42,7 @@ def steps(
     watch: Watch | None = None,
     erased: ErasedKeys | None = None,
     purger: Purges | None = None,
+    incidents: AssignsIncidents | None = None,
 ) -> list[Step]:
     """The batch path, in order: every record through these, or off the path as a dead letter
     (or, when its report is erased, off the path and nowhere)."""
@@ -49,6 +51,7 @@ def steps(
         Validate(),
         Enrich(enricher),
         Deduplicate(deduplicator),
+        *([Incidents(incidents)] if incidents is not None else []),  # a cluster in one incident
         Index(sink, index),
     ]
     if watch is not None:
@@ -61,13 +64,18 @@ def steps(
 def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchProcessor:
     """The steps of one process, writing to `index`; loads spaCy (once per call: call once)."""
     from pipeline.enrich.dedup import Deduplicator
+    from pipeline.enrich.embed import Embedder
     from pipeline.enrich.erasure import ErasureLedger, Purger
     from pipeline.enrich.extract import Enricher
+    from pipeline.enrich.incidents.assigner import IncidentAssigner
     from pipeline.index.sink import BulkSink
     from pipeline.ops.metrics import declare_stages, observe_stage, record_bulk_retry
 
     deduplicator = Deduplicator(es, settings)
     deduplicator.ensure()
+    log.info("loading the sentence-embedding model")
+    incidents = IncidentAssigner(es, settings, Embedder.load())
+    incidents.ensure()
     log.info("loading the NER model")
     sink = BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry())
     erased = ErasureLedger(settings)
@@ -80,6 +88,7 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
         watch=build_watch(settings, es, index),
         erased=erased,
         purger=Purger(es, settings),
+        incidents=incidents,
     )
     declare_stages(step.name for step in path)
     return BatchProcessor(

@@ -16,6 +16,7 @@ from pipeline.ingest.records import RawRecord
 
 if TYPE_CHECKING:
     from pipeline.enrich.clusters import ClusterAssignment
+    from pipeline.enrich.incidents.decide import IncidentAssignment
     from pipeline.enrich.mentions import Enrichment
     from pipeline.ingest.report import Report
 
@@ -41,6 +42,7 @@ class Item:
     report: Report | None = None  # ingest: the validated report
     enrichment: Enrichment | None = None  # enrich: entities and region
     cluster: ClusterAssignment | None = None  # dedup: duplicate cluster
+    incident: IncidentAssignment | None = None  # incidents: the event it tells of
     settled: Settled | None = None  # index: written, or a stale replay (both success)
     rejection: Rejection | None = None  # any step: why it left the path
     erased: bool = False  # erasure: dropped, its report erased (neither indexed nor dead letter)

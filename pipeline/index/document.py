@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pipeline.enrich.priority import report_priority
 from pipeline.enrich.stems import stems_text
 from pipeline.index.protected import narrative_fields
 from pipeline.index.retention import RetentionPolicy, current_policy
@@ -91,6 +92,7 @@ def build_document(
     *,
     ingested_at: datetime,
     retention: RetentionPolicy | None = None,
+    incident: str | None = None,
 ) -> dict[str, Any]:
     """The `_source` of the report's document (contract §2), plain JSON-ready data.
 
@@ -120,8 +122,16 @@ def build_document(
     # word forms for search (`pipeline.enrich.stems`): of the masked text, so no restricted
     # value the analyst's `text` hides can be found through its stems
     document["text_stems"] = stems_text(document["text"])
+    # the queues' order (`pipeline.enrich.priority`): from what analysts can see, so the
+    # caller's own number, masked out of `entities`, is no lead
+    priority = report_priority(document["source"], document.get("entities") or {})
+    document["priority"] = priority.score
+    if priority.reasons:
+        document["priority_reasons"] = list(priority.reasons)
     if cluster is not None:
         document["cluster_id"] = cluster.cluster_id
+    if incident is not None:
+        document["incident_id"] = incident  # contract v2 (pipeline.enrich.incidents)
     if enrichment.region is not None:
         document["region"] = enrichment.region
     mentions = document.get("entity_mentions", [])

@@ -43,9 +43,15 @@ MAPPING_VERSION = 3
 # entity type; listed here so an existing index takes it too (its later `entities` wins there).
 # `review_date` (contract v2) and `review`, the last review's decision (`pipeline retention`):
 # older documents have no `review_date` until reindexed; `pipeline retention due` computes
-# theirs from `@timestamp` meanwhile.
+# theirs from `@timestamp` meanwhile. `incident_id` (contract v2): older documents have none
+# until reindexed from Kafka (their incidents are decided then).
+# `priority` and `priority_reasons` (`pipeline.enrich.priority`): the queues sort on them;
+# older documents have none until `pipeline reindex --from kafka` and sort as priority 0.
 ADDED_FIELDS: dict[str, Any] = {
     "text_stems": {"type": "text", "analyzer": "standard"},
+    "incident_id": {"type": "keyword"},  # contract v2 (pipeline.enrich.incidents)
+    "priority": {"type": "byte"},
+    "priority_reasons": {"type": "keyword"},
     "review_date": {"type": "date", "format": "strict_date"},
     "review": {
         "properties": {

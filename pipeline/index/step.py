@@ -40,7 +40,11 @@ class Index:
                     doc_id=doc_id(report.source, report.source_id),
                     version=doc_version(report),
                     document=build_document(
-                        report, enrichment, item.cluster, ingested_at=ingested_at
+                        report,
+                        enrichment,
+                        item.cluster,
+                        ingested_at=ingested_at,
+                        incident=item.incident.incident_id if item.incident else None,
                     ),
                 )
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.dedup.keys import DedupParams, report_keys
 from pipeline.enrich.dedup.ledger import Ledger
 from pipeline.enrich.mentions import Enrichment
+from pipeline.enrich.pairs import PairScore, pair_score
 from pipeline.ingest.report import Origin, Report
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
 
@@ -27,30 +27,6 @@ class Labelled:
 
     cluster: str
     report: Report
-
-
-@dataclass(frozen=True, slots=True)
-class PairScore:
-    """Counts over all pairs of reports: same story (gold) against same cluster (found)."""
-
-    reports: int
-    gold_clusters: int
-    found_clusters: int
-    true_pairs: int
-    false_pairs: tuple[tuple[str, str], ...]
-    missed_pairs: tuple[tuple[str, str], ...]
-
-    @property
-    def precision(self) -> float:
-        """Share of pairs put together that belong together."""
-        together = self.true_pairs + len(self.false_pairs)
-        return self.true_pairs / together if together else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Share of pairs that belong together and were put together."""
-        belong = self.true_pairs + len(self.missed_pairs)
-        return self.true_pairs / belong if belong else 1.0
 
 
 def load_labelled(path: Path) -> list[Labelled]:
@@ -89,28 +65,10 @@ def score(labelled: Sequence[Labelled], assign: Assigner, batch_size: int = 200)
     for start in range(0, len(labelled), batch_size):
         batch = [row.report for row in labelled[start : start + batch_size]]
         found += assign(batch, [Enrichment() for _ in batch])
-    true_pairs = 0
-    false_pairs: list[tuple[str, str]] = []
-    missed_pairs: list[tuple[str, str]] = []
-    for (left, left_found), (right, right_found) in itertools.combinations(
-        zip(labelled, found, strict=True), 2
-    ):
-        same_gold = left.cluster == right.cluster
-        same_found = left_found.cluster_id == right_found.cluster_id
-        pair = (left.report.source_id, right.report.source_id)
-        if same_gold and same_found:
-            true_pairs += 1
-        elif same_found:
-            false_pairs.append(pair)
-        elif same_gold:
-            missed_pairs.append(pair)
-    return PairScore(
-        reports=len(labelled),
-        gold_clusters=len({row.cluster for row in labelled}),
-        found_clusters=len({a.cluster_id for a in found}),
-        true_pairs=true_pairs,
-        false_pairs=tuple(false_pairs),
-        missed_pairs=tuple(missed_pairs),
+    return pair_score(
+        [row.report.source_id for row in labelled],
+        [row.cluster for row in labelled],
+        [a.cluster_id for a in found],
     )
 
 

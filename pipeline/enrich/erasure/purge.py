@@ -2,7 +2,9 @@
 
 For each `source:id`: its document in every generation behind the alias (`<alias>-v*`,
 whatever reindex left, the reindex target included), its dedup answer and claims (repaired
-for the cluster's remaining members, pipeline/enrich/erasure/clusters.py), and its alert hits
+for the cluster's remaining members, pipeline/enrich/erasure/clusters.py), its incident state
+(vector, trace and answer in `<alias>-incidents`; the incident goes on with its other reports,
+under the same id), and its alert hits
 in `<alias>-alerts` (an alert first raised by it is handed to its next hit, or deleted when it
 has none). Idempotent: purging twice, or from two workers at once, ends the same.
 """
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.enrich.dedup import state
 from pipeline.enrich.dedup.keys import DedupParams, ReportKeys, report_key, report_keys
 from pipeline.enrich.erasure.clusters import repair_cluster
+from pipeline.enrich.incidents.state import state_index as incident_state_index
 from pipeline.enrich.watch.alerts import alerts_index
 from pipeline.errors import PipelineError, map_es_errors
 from pipeline.index.document import doc_id
@@ -45,6 +48,7 @@ class PurgeResult:
     dedup: int = 0
     promoted: list[str] = field(default_factory=list)
     alerts: int = 0
+    incidents: int = 0
 
 
 def _report(hit: Mapping[str, Any]) -> Report:
@@ -134,12 +138,15 @@ class Purger:
         for did, (source, source_id) in pairs.items():
             self._repair_dedup(report_key(source, source_id), latest.get(did), result)
         result.documents = self._delete_documents(hits)
+        result.incidents = self._purge_incidents([report_key(*pair) for pair in pairs.values()])
         result.alerts = self._purge_alerts(list(pairs))
         log.info(
-            "erased %d report(s): %d documents, %d dedup records, %d alert records",
+            "erased %d report(s): %d documents, %d dedup records, %d incident records, "
+            "%d alert records",
             len(pairs),
             result.documents,
             result.dedup,
+            result.incidents,
             result.alerts,
         )
         return result
@@ -149,6 +156,15 @@ class Purger:
             return 0
         operations = [{"delete": {"_index": hit["_index"], "_id": hit["_id"]}} for hit in hits]
         with map_es_errors("delete erased reports"):
+            response = self.es.bulk(operations=operations, refresh=True)
+        return sum(1 for item in response["items"] if item["delete"]["status"] == 200)
+
+    def _purge_incidents(self, keys: list[str]) -> int:
+        index = incident_state_index(self.alias)
+        with map_es_errors("delete erased incident state"):
+            if not keys or not self.es.indices.exists(index=index):
+                return 0
+            operations = [{"delete": {"_index": index, "_id": key}} for key in keys]
             response = self.es.bulk(operations=operations, refresh=True)
         return sum(1 for item in response["items"] if item["delete"]["status"] == 200)
 
