@@ -27,6 +27,7 @@ from pipeline.api.audit import Action, AuditTrail, audit_index
 from pipeline.api.auth import Permission, Principal, load_keys
 from pipeline.api.erase import erase_router
 from pipeline.api.errors import install_error_handlers
+from pipeline.api.incidents import incidents_router
 from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
 from pipeline.api.models import AuditEntry, EntityView, IncidentView, ReportView, SearchPage
 from pipeline.api.ratelimit import RateLimiter
@@ -283,6 +284,7 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
     app.include_router(alert_stream_router(settings, es, trail))  # before /api/alerts/{id}
     app.include_router(watch_router(settings, es, trail))
     app.include_router(erase_router(settings, es, trail))
+    app.include_router(incidents_router(settings, es, trail))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -54,6 +54,7 @@ class Action(StrEnum):
     VIEW_REPORT = "view_report"
     VIEW_ENTITY = "view_entity"
     VIEW_INCIDENT = "view_incident"
+    CORRECT_INCIDENT = "correct_incident"
     SIMILAR = "similar"
     EXPORT = "export"
     READ_AUDIT = "read_audit"

@@ -22,7 +22,7 @@ from pipeline.api.request import size_range
 from pipeline.ingest.dlq import printable
 
 if TYPE_CHECKING:
-    from pipeline.api.models import SearchPage
+    from pipeline.api.models import IncidentView, SearchPage
 
 __all__ = ["api", "audit", "search"]
 
@@ -62,12 +62,12 @@ def _unlimited(text: str) -> str:
     return "\n".join(printable(line, sys.maxsize) for line in text.split("\n"))
 
 
-def render_table(page: SearchPage) -> str:
-    """A plain-text table of one result page."""
+def render_table(page: SearchPage, unit: str = "cluster") -> str:
+    """A plain-text table of one result page; `unit` is what results fold by."""
     width = shutil.get_terminal_size((120, 20)).columns
     summary = f"{page.total} matching report{'' if page.total == 1 else 's'}"
     if page.clusters:
-        summary += f" in {page.clusters} cluster{'' if page.clusters == 1 else 's'}"
+        summary += f" in {page.clusters} {unit}{'' if page.clusters == 1 else 's'}"
     if page.partial_match:
         summary += ": no report has every word, these have most of them"
     lines = [summary]
@@ -84,6 +84,31 @@ def render_table(page: SearchPage) -> str:
             lines.append(f"{'':<17} restricted={shown}")
     if page.next_cursor:
         lines.append(f"more: --cursor {printable(page.next_cursor, 4000)}")
+    return "\n".join(lines)
+
+
+def render_incident(view: IncidentView) -> str:
+    """A plain-text incident view: a summary, its sources, regions and entities, a timeline."""
+    width = shutil.get_terminal_size((120, 20)).columns
+    span = " to ".join(
+        t.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for t in (view.first_seen, view.last_seen) if t
+    )
+    lines = [
+        f"incident {printable(view.id, 200)}: {view.total} report(s) in {view.clusters} "
+        f"cluster(s), {span or 'no reports'}",
+        "sources: " + ", ".join(f"{printable(b.value, 40)} {b.count}" for b in view.sources),
+        "regions: " + ", ".join(f"{printable(b.value, 40)} {b.count}" for b in view.regions),
+    ]
+    for kind, seen in view.entities.items():
+        values = ", ".join(f"{printable(s.value, 80)} ({s.count})" for s in seen)
+        lines.append(printable(f"{kind}: {values}", 4000))
+    lines += [f"{'time (UTC)':<17} {'source':<23} {'region':<15} text", "-" * min(width, 160)]
+    for r in view.reports:
+        when = r.timestamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if r.timestamp else "-"
+        prefix = f"{when:<17} {printable(r.source, 23):<23} {printable(r.region or '-', 40):<15} "
+        lines.append(prefix + _snippet(r, max(30, width - len(prefix))))
+    if view.total > len(view.reports):
+        lines.append(f"(the first {len(view.reports)} of {view.total} shown)")
     return "\n".join(lines)
 
 
@@ -136,6 +161,14 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
 @click.option("--limit", type=click.IntRange(*size_range()), default=20, show_default=True)
 @click.option("--cursor", help="Continue from the `more:` cursor of a previous page.")
 @click.option("--no-collapse", is_flag=True, help="List every report, not one per cluster.")
+@click.option(
+    "--fold",
+    type=click.Choice(["cluster", "incident"]),
+    default="cluster",
+    show_default=True,
+    help="One result per cluster (same text) or per incident (same event, any words).",
+)
+@click.option("--incident", "incidents", multiple=True, help="Only this incident's reports.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")
 @click.option("--justification", required=True, help="Why you search (stored in the audit trail).")
 def search(
@@ -150,6 +183,8 @@ def search(
     limit: int,
     cursor: str | None,
     no_collapse: bool,
+    fold: str,
+    incidents: tuple[str, ...],
     as_json: bool,
     justification: str,
 ) -> None:
@@ -178,11 +213,12 @@ def search(
     ]
     params += [("cursor", cursor)] if cursor else []
     params.append(("collapse", "false" if no_collapse else "true"))
-    page = SearchPage.model_validate(_call("/api/search", params, justification.strip()))
-    click.echo(_unlimited(page.model_dump_json(indent=2)) if as_json else render_table(page))
+    params += [("fold", fold)] + [("incident", i) for i in incidents]
+    page = SearchPage.model_validate(call_api("/api/search", params, justification.strip()))
+    click.echo(_unlimited(page.model_dump_json(indent=2)) if as_json else render_table(page, fold))
 
 
-def _call(path: str, params: list[tuple[str, str]], justification: str | None) -> Any:
+def call_api(path: str, params: list[tuple[str, str]], justification: str | None) -> Any:
     """GET `path` from the API as PIPELINE_API_KEY; a refusal ends the command in one line."""
     from pipeline.api.client import ApiCallError, ApiClient
     from pipeline.settings import get_settings
@@ -229,7 +265,7 @@ def audit(
         for name, t in (("since", parse_when(since)), ("until", parse_when(until)))
         if t
     ]
-    found = _call("/api/audit", params, justification)
+    found = call_api("/api/audit", params, justification)
     for entry in (AuditEntry.model_validate(item) for item in found):
         if as_json:
             click.echo(_unlimited(entry.model_dump_json()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -75,3 +76,104 @@ def evaluate(labels: Path | None, threshold: float | None, sweep: bool, show_pai
             click.echo(f"false:  {left}  {right}")
         for left, right in result.missed_pairs:
             click.echo(f"missed: {left}  {right}")
+
+
+@incidents.command("show")
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the incident view as JSON.")
+@click.option("--justification", required=True, help="Why you look (stored in the audit trail).")
+def show(incident_id: str, as_json: bool, justification: str) -> None:
+    """Show one incident through the search API: its reports on a timeline (oldest first),
+    sources, regions and the entities its reports name, with counts and first and last seen.
+
+    INCIDENT_ID is a report's `incident_id` (`pipeline search --fold incident` lists them).
+    """
+    from pipeline.api.models import IncidentView
+    from pipeline.cli.api import call_api, render_incident
+
+    if not justification.strip():
+        raise click.BadParameter("must say why", param_hint="--justification")
+    view = IncidentView.model_validate(
+        call_api(f"/api/incidents/{quote(incident_id, safe='')}", [], justification.strip())
+    )
+    click.echo(view.model_dump_json(indent=2) if as_json else render_incident(view))
+
+
+def _post(path: str, body: dict[str, str], justification: str) -> dict[str, object]:
+    from pipeline.api.client import ApiCallError, ApiClient
+    from pipeline.settings import get_settings
+
+    if not justification.strip():
+        raise click.BadParameter("must say why", param_hint="--justification")
+    try:
+        with ApiClient(get_settings()) as client:
+            answer = client.post(path, body, justification=justification.strip())
+    except ApiCallError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return dict(answer)
+
+
+def _said(correction: dict[str, object]) -> str:
+    from pipeline.ingest.dlq import printable
+
+    return printable(
+        f"correction {correction['id']}: {correction['kind']} {correction['status']}"
+        " (a worker applies it within seconds; `pipeline incidents corrections` shows when)",
+        400,
+    )
+
+
+WHY = click.option("--justification", required=True, help="Why (stored in the audit trail).")
+
+
+@incidents.command("merge")
+@click.argument("incident_id")
+@click.option("--into", "into", required=True, help="The incident it joins.")
+@WHY
+def merge(incident_id: str, into: str, justification: str) -> None:
+    """Merge INCIDENT_ID into another incident: all its reports join it (undo reverses it)."""
+    path = f"/api/incidents/{quote(incident_id, safe='')}/merge"
+    click.echo(_said(_post(path, {"into": into}, justification)))
+
+
+@incidents.command("move-out")
+@click.argument("report_id")
+@WHY
+def move_out(report_id: str, justification: str) -> None:
+    """Move a report (its id in the index), with its cluster, out of its incident."""
+    path = f"/api/reports/{quote(report_id, safe='')}/move-out"
+    click.echo(_said(_post(path, {}, justification)))
+
+
+@incidents.command("undo")
+@click.argument("correction_id")
+@WHY
+def undo(correction_id: str, justification: str) -> None:
+    """Undo a merge or a move: the reports it moved go back."""
+    path = f"/api/incident-corrections/{quote(correction_id, safe='')}/undo"
+    click.echo(_said(_post(path, {}, justification)))
+
+
+@incidents.command("corrections")
+@click.option("--incident", help="Only corrections naming this incident.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def corrections(incident: str | None, limit: int, as_json: bool) -> None:
+    """List incident corrections, newest first, with their status and outcome."""
+    import json
+
+    from pipeline.cli.api import call_api
+    from pipeline.ingest.dlq import printable
+
+    params = [("limit", str(limit))] + ([("incident", incident)] if incident else [])
+    for item in call_api("/api/incident-corrections", params, None):
+        if as_json:
+            click.echo(printable(json.dumps(item, ensure_ascii=False), 10_000))
+            continue
+        target = item.get("into") or item.get("report") or item.get("undoes") or ""
+        line = (
+            f"{item['at'][:19]}  {item['id']}  {item['kind']:<5} {item['status']:<8} "
+            f"{item['by']:<12} {item.get('incident') or '-'} -> {target}  "
+            f"{item.get('outcome') or ''}  ({item['why']})"
+        )
+        click.echo(printable(line, 2000))

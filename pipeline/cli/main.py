@@ -79,6 +79,7 @@ IDENTITIES: dict[str, str] = {
     # clients of the API, like `search`: they reach neither Kafka nor Elasticsearch themselves
     "watch": "api",
     "alerts": "api",
+    "incidents": "api",  # `incidents eval` reads no cluster at all
     "audit": "operator",
     "publish": "operator",
     "demo": "operator",

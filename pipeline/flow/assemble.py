@@ -68,13 +68,16 @@ def build_processor(settings: Settings, es: Elasticsearch, index: str) -> BatchP
     from pipeline.enrich.erasure import ErasureLedger, Purger
     from pipeline.enrich.extract import Enricher
     from pipeline.enrich.incidents.assigner import IncidentAssigner
+    from pipeline.enrich.incidents.corrections import Corrections
     from pipeline.index.sink import BulkSink
     from pipeline.ops.metrics import declare_stages, observe_stage, record_bulk_retry
 
     deduplicator = Deduplicator(es, settings)
     deduplicator.ensure()
     log.info("loading the sentence-embedding model")
-    incidents = IncidentAssigner(es, settings, Embedder.load())
+    incidents = IncidentAssigner(
+        es, settings, Embedder.load(), corrections=Corrections(es, settings.index_alias)
+    )
     incidents.ensure()
     log.info("loading the NER model")
     sink = BulkSink.from_settings(es, settings, on_retry=lambda reason: record_bulk_retry())

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import faust
 
 from pipeline.clients import with_local_credentials
+from pipeline.enrich.incidents.step import Incidents
 from pipeline.flow.batch import BatchProcessor
 from pipeline.flow.item import Rejection
 from pipeline.ingest.dlq import dead_letter_message
@@ -156,24 +159,35 @@ def create_app(settings: Settings, processor: BatchProcessor) -> tuple[faust.App
     names = [_add_agent(app, runtime, settings, t) for t in intake_topics(settings.topic_prefix)]
     agents = {name: runtime.agent(name) for name in names}
     _add_pages(app, WorkerObserver(settings, agents), settings)
-    _add_erasure_timer(app, runtime, settings)
+    _add_idle_timers(app, runtime, settings)
     return app, runtime
 
 
-def _add_erasure_timer(app: faust.App, runtime: Runtime, settings: Settings) -> None:
-    """An idle worker still reads the erasure ledger and purges new erasures (those made
-    through the API, whose identity may not delete), on the batch thread: the ledger's
-    consumer is used by one thread only."""
-    step = next((s for s in runtime.processor.steps if isinstance(s, DropErased)), None)
-    if step is None:
-        return
+def _add_idle_timers(app: faust.App, runtime: Runtime, settings: Settings) -> None:
+    """An idle worker still does two things a batch would, on the batch thread (their clients
+    are used by one thread only): it reads the erasure ledger and purges new erasures (made
+    through the API, whose identity may not delete), and applies analysts' pending incident
+    corrections (the API's identity may not write reports)."""
+    idle: list[tuple[str, Callable[[], object]]] = []
+    for step in runtime.processor.steps:
+        if isinstance(step, DropErased):
+            idle.append(("read the erasure ledger", partial(step.run, [])))
+        elif isinstance(step, Incidents):
+            idle.append(("apply incident corrections", step.idle))
+    for what, job in idle:
+        _add_idle_timer(app, runtime, settings.erasure_refresh_s, what, job)
 
-    @app.timer(interval=settings.erasure_refresh_s)  # type: ignore[untyped-decorator]
-    async def read_erasures() -> None:
+
+def _add_idle_timer(
+    app: faust.App, runtime: Runtime, interval_s: float, what: str, job: Callable[[], object]
+) -> None:
+    # faust names a timer by its function's qualname unless told: one name per job
+    @app.timer(interval=interval_s, name=f"idle: {what}")  # type: ignore[untyped-decorator]
+    async def idle_job() -> None:
         try:
-            await runtime.in_batch_thread(step.run, [])
-        except Exception:  # the next batch reads the ledger anyway, and pauses if it cannot
-            log.warning("could not read the erasure ledger", exc_info=True)
+            await runtime.in_batch_thread(job)
+        except Exception:  # the next batch does it anyway, and pauses if it cannot
+            log.warning("could not %s", what, exc_info=True)
 
 
 def _add_pages(app: faust.App, observer: WorkerObserver, settings: Settings) -> None:

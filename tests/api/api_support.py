@@ -71,6 +71,7 @@ class Sample:
     duplicate: bool = False
     restricted: dict[str, Any] | None = None
     url: str | None = None
+    incident: str | None = None  # None: an incident of its own cluster (`inc-<cluster>`)
 
 
 SAMPLES = (
@@ -119,6 +120,7 @@ SAMPLES = (
         "North West",
         "cluster-depot",
         restricted={"caller": {"name": "Ottoline Vexworth", "phone": "+441614960123"}},
+        incident="inc-cluster-bridge",  # the same event as the bridge reports, in other words
     ),
     Sample(
         "rr1",
@@ -171,7 +173,13 @@ def _document(sample: Sample, offset: int) -> dict[str, Any]:
     )
     enrichment = Enrichment.from_mentions(mentions, sample.region)
     cluster = ClusterAssignment(sample.cluster, sample.duplicate)
-    return build_document(report, enrichment, cluster, ingested_at=datetime.now(UTC))
+    return build_document(
+        report,
+        enrichment,
+        cluster,
+        ingested_at=datetime.now(UTC),
+        incident=sample.incident or f"inc-{sample.cluster}",
+    )
 
 
 @dataclass

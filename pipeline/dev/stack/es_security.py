@@ -24,6 +24,7 @@ AUDIT = "*-audit"
 # `ct-api-restricted` and shows each caller only their own.
 WATCH = "*-watch"
 ALERTS = "*-alerts"
+CORRECTIONS = "*-incident-corrections"
 WORKER_WRITES = "/~(.*-(audit|watch))/"
 REPORTS = "/~(.*-(audit|dedup|watch|alerts))/"
 # Field-level security needs a platinum or trial licence; on a basic one Elasticsearch
@@ -69,6 +70,11 @@ ROLES: dict[str, dict[str, Any]] = {
                 "privileges": ["read", "index", "create_index", "view_index_metadata"],
             },
             {"names": [ALERTS], "privileges": ["read", "index", "view_index_metadata"]},
+            # analysts' incident corrections, recorded for the workers to apply
+            {
+                "names": [CORRECTIONS],
+                "privileges": ["read", "index", "create_index", "view_index_metadata"],
+            },
         ],
     },
     "ct_operator": {

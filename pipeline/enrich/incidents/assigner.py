@@ -12,7 +12,8 @@ in lock order; a replay gets the stored answers back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +24,7 @@ from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.dedup import state as lease
 from pipeline.enrich.dedup.keys import report_key
 from pipeline.enrich.incidents import state
+from pipeline.enrich.incidents.corrections import Corrections, CorrectionStatus
 from pipeline.enrich.incidents.decide import (
     IncidentAssignment,
     IncidentParams,
@@ -38,7 +40,9 @@ from pipeline.index.document import doc_id
 from pipeline.ingest.report import Report
 from pipeline.settings import Settings
 
-__all__ = ["Embeds", "IncidentAssigner"]
+__all__ = ["CORRECTIONS_EVERY_S", "Embeds", "IncidentAssigner"]
+
+CORRECTIONS_EVERY_S = 2.0  # how often a busy worker looks for analysts' corrections
 
 
 class Embeds(Protocol):
@@ -80,8 +84,14 @@ class IncidentAssigner:
         settings: Settings,
         embedder: Embeds,
         params: IncidentParams | None = None,
+        *,
+        corrections: Corrections | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.es = es
+        self.corrections = corrections
+        self._clock = clock
+        self._looked: float | None = None
         self.embedder = embedder
         self.params = params or IncidentParams(window_s=settings.incident_window_h * 3600.0)
         self.index = state.state_index(settings.index_alias)
@@ -92,6 +102,32 @@ class IncidentAssigner:
         """Create the state index and its template if missing (idempotent)."""
         with map_es_errors("ensure incident state"):
             state.ensure_state(self.es, self.index)
+        if self.corrections is not None:
+            self.corrections.ensure()
+
+    def apply_corrections(self, *, now: bool = False) -> int:
+        """Apply analysts' pending corrections (at most every CORRECTIONS_EVERY_S unless
+        `now`), oldest first, under the lease; how many were applied."""
+        if self.corrections is None:
+            return 0
+        recent = self._looked is not None and self._clock() - self._looked < CORRECTIONS_EVERY_S
+        if recent and not now:
+            return 0
+        self._looked = self._clock()
+        pending = self.corrections.pending()
+        if not pending:
+            return 0
+        done = 0
+        with (
+            map_es_errors("apply incident corrections"),
+            lease.locked(self.es, self.index, self.lock_ttl_s, self.lock_wait_s),
+        ):
+            for correction in pending:
+                current = self.corrections.get(correction.id)
+                if current is not None and current.status is CorrectionStatus.PENDING:
+                    self.corrections.apply(current)  # another worker may have done it first
+                    done += 1
+        return done
 
     def assign(
         self,
@@ -99,7 +135,9 @@ class IncidentAssigner:
         enrichments: Sequence[Enrichment],
         clusters: Sequence[ClusterAssignment],
     ) -> list[IncidentAssignment]:
-        """One assignment per report, in order; the same batch again gets the same answers."""
+        """One assignment per report, in order; the same batch again gets the same answers.
+        Analysts' pending corrections are applied first (an empty batch only applies them)."""
+        self.apply_corrections()
         if not reports:
             return []
         batch = _Batch(reports, enrichments, clusters)

@@ -25,6 +25,8 @@ class AssignsIncidents(Protocol):
         clusters: Sequence[ClusterAssignment],
     ) -> list[IncidentAssignment]: ...
 
+    def apply_corrections(self, *, now: bool = False) -> int: ...
+
 
 @dataclass(frozen=True)
 class Incidents:
@@ -44,3 +46,7 @@ class Incidents:
             items, self.assigner.assign(reports, enrichments, clusters), strict=True
         ):
             item.incident = incident
+
+    def idle(self) -> None:
+        """What an idle worker does for this step: apply analysts' pending corrections."""
+        self.assigner.apply_corrections(now=True)
