@@ -29,7 +29,14 @@ from pipeline.api.erase import erase_router
 from pipeline.api.errors import install_error_handlers
 from pipeline.api.incidents import incidents_router
 from pipeline.api.middleware import ApiMiddleware, Boundary, write_refusals
-from pipeline.api.models import AuditEntry, EntityView, IncidentView, ReportView, SearchPage
+from pipeline.api.models import (
+    AuditEntry,
+    EntityView,
+    IncidentView,
+    ReportView,
+    SearchPage,
+    SimilarView,
+)
 from pipeline.api.ratelimit import RateLimiter
 from pipeline.api.refusals import RefusalLog
 from pipeline.api.request import SearchRequest
@@ -233,6 +240,29 @@ def create_app(settings: Settings, es: Elasticsearch | None = None) -> FastAPI:
         return serving(principal).entity(
             principal, entity_type, value, why, channel=deps.audit_channel(request)
         )
+
+    @app.get(
+        "/api/reports/{report_id}/similar",
+        tags=["search"],
+        responses={**ERRORS, 404: {"description": "No such report"}},
+    )
+    def similar(
+        request: Request,
+        principal: Searcher,
+        report_id: Annotated[str, PathParam(max_length=512)],
+        size: Annotated[int, Query(ge=1, le=50)] = 10,
+        justification: Justification = None,
+    ) -> SimilarView:
+        """More like this: the reports told most like this one, in any words (by meaning)."""
+        why = deps.require_justification(
+            request.headers.get(deps.JUSTIFICATION_HEADER), justification
+        )
+        view = serving(principal).similar(
+            principal, report_id, why, size=size, channel=deps.audit_channel(request)
+        )
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
+        return view
 
     @app.get("/api/incidents/{incident_id}", tags=["search"], responses=ERRORS)
     def incident(

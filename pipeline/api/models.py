@@ -84,6 +84,10 @@ class ReportOut(BaseModel):
     entity_mentions: list[MentionOut] = Field(default_factory=list)
     highlights: list[list[Segment]] = Field(default_factory=list)
     similar: int = Field(0, description="Other reports of its cluster that match the same search.")
+    likeness: float | None = Field(
+        None,
+        description="Cosine of its sentence vector to the query's (semantic, more like this).",
+    )
     shared: dict[str, list[str]] = Field(
         default_factory=dict, description="Selectors shared with the viewed report (linked only)."
     )
@@ -222,6 +226,13 @@ class ReportView(BaseModel):
         description="Its selectors too common to link by (their reports fall in at least "
         "PIPELINE_COMMON_SELECTOR_CLUSTERS distinct clusters): `linked` ignores them.",
     )
+
+
+class SimilarView(BaseModel):
+    """Reports told most like one report, by sentence vector, most alike first."""
+
+    report: str
+    results: list[ReportOut] = Field(default_factory=list)
 
 
 class EntitySeen(BaseModel):

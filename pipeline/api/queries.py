@@ -54,6 +54,14 @@ RESTRICTED_FIELD = "restricted"
 ENTITY_FACET_SIZE = 10
 
 
+class Mode(StrEnum):
+    """`keyword`: the words (and their word forms) as written; `semantic`: reports whose
+    sentence vector is nearest the query's, whatever their words (pipeline.enrich.embed)."""
+
+    KEYWORD = "keyword"
+    SEMANTIC = "semantic"
+
+
 class SortOrder(StrEnum):
     """`relevance` (score, newest first on ties), by time, newest or oldest first, or
     `priority`: highest priority first (`pipeline.enrich.priority`), newest first among equals,
@@ -100,6 +108,7 @@ class SearchParams:
     collapse: bool = True
     facets: bool = True
     fold: Fold = Fold.CLUSTER  # what a collapsed search shows one result of
+    mode: Mode = Mode.KEYWORD
 
     def describe(self) -> dict[str, Any]:
         """The search as recorded in the audit trail."""
@@ -117,6 +126,7 @@ class SearchParams:
             "cursor": self.cursor,
             "collapse": self.collapse,
             "fold": self.fold.value,
+            "mode": self.mode.value,
         }
 
 
@@ -323,6 +333,45 @@ def incident_body(incident_id: str, restricted: bool) -> dict[str, Any]:
             "clusters": {"cardinality": {"field": "cluster_id"}},
             **entities,
         },
+    }
+
+
+def knn_state_body(
+    vector: list[float], k: int, params: SearchParams | None = None
+) -> dict[str, Any]:
+    """kNN over the incident state's vectors (`<alias>-incidents`), filtered by what the state
+    holds of a report (source, region, time); the rest of a search's filters apply after."""
+    filters: list[dict[str, Any]] = []
+    if params is not None:
+        if params.sources:
+            filters.append({"terms": {"source": list(params.sources)}})
+        if params.regions:
+            filters.append({"terms": {"region": list(params.regions)}})
+        if params.since or params.until:
+            bounds = {}
+            if params.since:
+                bounds["gte"] = int(params.since.timestamp() * 1000)
+            if params.until:
+                bounds["lte"] = int(params.until.timestamp() * 1000)
+            filters.append({"range": {"at": bounds}})
+    knn: dict[str, Any] = {
+        "field": "vec",
+        "query_vector": vector,
+        "k": k,
+        "num_candidates": max(100, 4 * k),
+    }
+    if filters:
+        knn["filter"] = filters
+    return {"knn": knn, "size": k, "_source": ["doc", "cluster"]}
+
+
+def ids_body(ids: list[str], params: SearchParams | None, restricted: bool) -> dict[str, Any]:
+    """The reports among `ids` that pass `params`'s filters (a semantic page's second step)."""
+    filters = [{"ids": {"values": ids}}, *(_filters(params) if params else [])]
+    return {
+        "query": {"bool": {"filter": filters}},
+        "size": len(ids),
+        "_source": source_filter(restricted),
     }
 
 

@@ -40,6 +40,10 @@ class SearchRequest(BaseModel):
     collapse: bool = Field(
         True, description="One result per cluster (or incident), with its `similar` count."
     )
+    mode: queries.Mode = Field(
+        queries.Mode.KEYWORD,
+        description="keyword (the words) or semantic (nearest in meaning; no paging, no facets).",
+    )
     fold: queries.Fold = Field(
         queries.Fold.CLUSTER, description="What a collapsed search folds: cluster or incident."
     )
@@ -64,6 +68,7 @@ class SearchRequest(BaseModel):
             collapse=self.collapse if collapse is None else collapse,
             facets=not self.cursor,
             fold=self.fold,
+            mode=self.mode,
         )
 
 

@@ -7,7 +7,7 @@ write raises, so no result ever leaves without its record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +24,10 @@ from pipeline.api.models import (
     ReportOut,
     ReportView,
     SearchPage,
+    SimilarView,
 )
+from pipeline.enrich.dedup.keys import report_key
+from pipeline.enrich.incidents.state import state_index
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 from pipeline.settings import COMMON_SELECTOR_CLUSTERS
@@ -87,11 +90,21 @@ class SearchService:
         trail: AuditTrail,
         *,
         common_clusters: int = COMMON_SELECTOR_CLUSTERS,
+        embed: Callable[[Sequence[str]], Any] | None = None,
     ) -> None:
         self.es = es
+        self._embed = embed
         self.alias = alias
         self.trail = trail
         self.common_clusters = common_clusters
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """Sentence vectors of `texts` (the workers' model, loaded on first use)."""
+        if self._embed is None:
+            from pipeline.enrich.embed import Embedder
+
+            self._embed = Embedder.load().embed
+        return self._embed(texts)
 
     def _search(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -110,6 +123,8 @@ class SearchService:
         channel: str = "api",
     ) -> SearchPage:
         """One page of results (raises BadCursorError, QueryRejectedError, SearchUnavailable)."""
+        if params.mode is queries.Mode.SEMANTIC and params.q.strip():
+            return self._semantic(principal, params, justification, action, channel)
         body = queries.search_body(params, principal.sees_restricted)
         response = self._search("search reports", body)
         partial = False
@@ -292,3 +307,105 @@ class SearchService:
             channel=channel,
         )
         return view
+
+    def _nearest(
+        self, vector: list[float], k: int, params: queries.SearchParams | None, sees: bool
+    ) -> list[ReportOut]:
+        """The reports whose vectors are nearest `vector`, most alike first, that pass the
+        rest of `params`'s filters; each with its `likeness` (the cosine)."""
+        try:
+            with _translate("find reports by meaning"):
+                found = self.es.search(
+                    index=state_index(self.alias), body=queries.knn_state_body(vector, k, params)
+                )["hits"]["hits"]
+        except _MissingIndexError:
+            return []
+        likeness = {
+            str(h["_source"].get("doc")): 2 * float(h["_score"]) - 1
+            for h in found
+            if h["_source"].get("doc")
+        }
+        if not likeness:
+            return []
+        hits = self._search(
+            "read reports by meaning", queries.ids_body(list(likeness), params, sees)
+        )["hits"]["hits"]
+        results = [
+            ReportOut.from_hit(h, sees_restricted=sees).model_copy(
+                update={"likeness": round(likeness[h["_id"]], 4)}
+            )
+            for h in hits
+        ]
+        return sorted(results, key=lambda r: -(r.likeness or 0.0))
+
+    def _semantic(
+        self,
+        principal: Principal,
+        params: queries.SearchParams,
+        justification: str,
+        action: Action,
+        channel: str,
+    ) -> SearchPage:
+        """A semantic page: the reports nearest the query in meaning (one page, no facets)."""
+        vector = [float(x) for x in self.embed([params.q])[0]]
+        results = self._nearest(vector, params.size, params, principal.sees_restricted)
+        page = SearchPage(total=len(results), results=results)
+        self.trail.record(
+            principal,
+            action,
+            params.describe(),
+            [r.id for r in results],
+            justification=justification,
+            channel=channel,
+        )
+        return page
+
+    def similar(
+        self,
+        principal: Principal,
+        report_id: str,
+        justification: str,
+        *,
+        size: int = 10,
+        channel: str = "api",
+    ) -> SimilarView | None:
+        """More like this: the reports told most like `report_id`; None if there is none."""
+        sees = principal.sees_restricted
+        hits = self._search("view a report", queries.report_body(report_id, sees))["hits"]["hits"]
+        view: SimilarView | None = None
+        if hits:
+            source = hits[0]["_source"]
+            vector = self._vector_of(
+                report_key(str(source.get("source")), str(source.get("source_id"))),
+                source.get("cluster_id"),
+            )
+            results: list[ReportOut] = []
+            if vector is not None:
+                near = self._nearest(vector, size + 1, None, sees)
+                results = [r for r in near if r.id != report_id][:size]
+            view = SimilarView(report=report_id, results=results)
+        self.trail.record(
+            principal,
+            Action.SIMILAR,
+            {"id": report_id},
+            [] if view is None else [r.id for r in view.results],
+            justification=justification,
+            channel=channel,
+        )
+        return view
+
+    def _vector_of(self, key: str, cluster: str | None) -> list[float] | None:
+        """A report's stored vector, or its cluster's first report's (a near-duplicate has
+        none of its own); None before incidents were assigned to it."""
+        try:
+            with _translate("read a report's vector"):
+                docs = self.es.mget(
+                    index=state_index(self.alias), ids=[key, *([cluster] if cluster else [])]
+                )["docs"]
+        except _MissingIndexError:
+            return None
+        for doc in docs:
+            vector = (doc.get("_source") or {}).get("vec") if doc.get("found") else None
+            if vector:
+                return [float(x) for x in vector]
+        return None

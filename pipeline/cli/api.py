@@ -169,6 +169,11 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
     help="One result per cluster (same text) or per incident (same event, any words).",
 )
 @click.option("--incident", "incidents", multiple=True, help="Only this incident's reports.")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="Find reports nearest QUERY in meaning, whatever their words (one page, no facets).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")
 @click.option("--justification", required=True, help="Why you search (stored in the audit trail).")
 def search(
@@ -185,6 +190,7 @@ def search(
     no_collapse: bool,
     fold: str,
     incidents: tuple[str, ...],
+    semantic: bool,
     as_json: bool,
     justification: str,
 ) -> None:
@@ -214,6 +220,7 @@ def search(
     params += [("cursor", cursor)] if cursor else []
     params.append(("collapse", "false" if no_collapse else "true"))
     params += [("fold", fold)] + [("incident", i) for i in incidents]
+    params += [("mode", "semantic")] if semantic else []
     page = SearchPage.model_validate(call_api("/api/search", params, justification.strip()))
     click.echo(_unlimited(page.model_dump_json(indent=2)) if as_json else render_table(page, fold))
 
