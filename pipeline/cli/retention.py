@@ -90,7 +90,7 @@ def due(before: datetime | None, source: str | None, as_json: bool) -> None:
             holds: list[Holds] = [
                 RetainDecisions(es, audit_index(settings), Action.REVIEW_RETAIN.value),
                 RelevantAlerts(es, settings.index_alias, policy),
-                IncidentHolds(),
+                IncidentHolds(es, settings.index_alias),
             ]
             reports = due_reports(
                 es,

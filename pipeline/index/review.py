@@ -4,8 +4,8 @@ and review").
 The document's `review_date` is the policy's, from the record alone. What extends it is read
 when the due reports are listed, so the listing is always current and a replay or a reindex
 (which rebuilds every document from Kafka) loses nothing: decisions to retain come from the
-append-only audit trail, relevant alerts from `<alias>-alerts`, and incidents from a seam
-(`IncidentHolds`) until incident state exists.
+append-only audit trail, relevant alerts from `<alias>-alerts`, and incidents from the reports'
+own `incident_id` (the latest review date among an incident's reports).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 1_000
-_FIELDS = ["source", "source_id", "@timestamp", "review_date"]
+_FIELDS = ["source", "source_id", "@timestamp", "review_date", "incident_id"]
 _TERMS = 10_000  # Elasticsearch's default most hits of one search
 
 
@@ -81,16 +81,47 @@ class Holds(Protocol):
 
 
 class IncidentHolds:
-    """Seam: while a report is in an open incident its review waits for the incident.
+    """While a report's incident goes on, its review waits for the incident: a report is not
+    due before the latest review date of any report of its incident (`incident_id`), so the
+    first calls about an event are reviewed with its last ones, not years before them."""
 
-    No incident state exists yet (only `incident_id` in the contract), so nothing is held.
-    When it does, return `Extension("incident", <incident's review date>)` for each report in
-    an open incident; `due_reports` needs no other change.
-    """
+    def __init__(self, es: Elasticsearch, alias: str) -> None:
+        self.es = es
+        self.alias = alias
 
     def extensions(self, hits: Sequence[Mapping[str, Any]]) -> dict[str, list[Extension]]:
-        """Nothing yet (see the class docstring)."""
-        return {}
+        """One search per page: the latest review date of each incident the page's reports
+        are in (reports without an incident are held by nothing here)."""
+        incident_of = {
+            str(hit["_id"]): str(hit["_source"]["incident_id"])
+            for hit in hits
+            if hit.get("_source", {}).get("incident_id")
+        }
+        if not incident_of:
+            return {}
+        with map_es_errors("read incidents' review dates"):
+            found = self.es.search(
+                index=self.alias,
+                size=0,
+                query={"terms": {"incident_id": sorted(set(incident_of.values()))}},
+                aggs={
+                    "incidents": {
+                        "terms": {"field": "incident_id", "size": len(set(incident_of.values()))},
+                        "aggs": {"latest": {"max": {"field": "review_date"}}},
+                    }
+                },
+            ).body
+        latest: dict[str, date] = {}
+        for bucket in found["aggregations"]["incidents"]["buckets"]:
+            stamp = bucket["latest"].get("value_as_string")
+            day = parse_day(stamp[:10]) if stamp else None
+            if day is not None:
+                latest[str(bucket["key"])] = day
+        return {
+            did: [Extension("incident", latest[incident])]
+            for did, incident in incident_of.items()
+            if incident in latest
+        }
 
 
 class RelevantAlerts:

@@ -61,7 +61,7 @@ def test_due_reads_every_page_and_reports_progress(
         ours.index_alias,
         policy,
         before=date(2026, 12, 3),
-        holds=[IncidentHolds()],
+        holds=[IncidentHolds(es, ours.index_alias)],
         page_size=2,
         progress=lambda done, total: seen.append((done, total)),
     )
@@ -93,3 +93,50 @@ def test_an_existing_index_takes_review_dates_in_place(
     properties = es.indices.get_mapping(index=name)[name]["mappings"]["properties"]
     assert properties["review_date"] == {"type": "date", "format": "strict_date"}
     assert properties["review"]["properties"]["outcome"] == {"type": "keyword"}
+
+
+def test_a_report_is_not_due_before_the_last_report_of_its_incident(
+    es: Elasticsearch, settings: Settings, index_factory: Callable[[str], str]
+) -> None:
+    ours = settings.model_copy(update={"index_alias": index_factory("hold")})
+    ensure_index(es, ours)
+    policy = RetentionPolicy.from_settings(ours)
+    received = {"first": "2015-01-01", "later": "2018-06-01", "alone": "2015-01-01"}
+    operations: list[dict[str, object]] = []
+    for rid, day in received.items():
+        report = Report(
+            source=Source.PUBLIC_REPORT,
+            source_id=rid,
+            received_at=datetime.fromisoformat(f"{day}T08:00:00+00:00"),
+            text=f"report {rid}",
+            origin=Origin(topic="t", partition=0, offset=0),
+        )
+        incident = "inc-alone" if rid == "alone" else "inc-event"
+        document = build_document(
+            report,
+            Enrichment(),
+            None,
+            ingested_at=datetime.now(UTC),
+            retention=policy,
+            incident=incident,
+        )
+        operations += [
+            {"index": {"_index": ours.index_alias, "_id": doc_id("public_report", rid)}},
+            document,
+        ]
+    es.bulk(operations=operations, refresh=True)
+    due = {
+        d.key: (d.due.isoformat(), d.extended_by)
+        for d in due_reports(
+            es,
+            ours.index_alias,
+            policy,
+            before=date(2030, 1, 1),
+            holds=[IncidentHolds(es, ours.index_alias)],
+        )
+    }
+    own = policy.review_date("public_report", datetime(2015, 1, 1, tzinfo=UTC)).isoformat()
+    last = policy.review_date("public_report", datetime(2018, 6, 1, tzinfo=UTC)).isoformat()
+    assert due["public_report:alone"] == (own, ())
+    assert due["public_report:first"] == (last, ("incident",))
+    assert due["public_report:later"][0] == last
