@@ -12,16 +12,13 @@ log line reaches the screen (the logs are in the state dir's files), and Ctrl-C 
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import pexpect
 import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
@@ -33,46 +30,14 @@ from pipeline.dev.run_logs import log_path
 from pipeline.dev.stack.process import port_open
 from pipeline.ingest.sources import dlq_topic, intake_topics
 from pipeline.settings import Settings
-from tests.conftest import delete_everything_named
-from tests.harness import free_port, wait_for
+from tests.harness import wait_for
+from tests.run_support import KEY, ROOT, Screen, api_answers, console_env, run_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# the run command's fixtures (tests/run_support.py), imported so these tests can use them
+__all__ = ["console_env", "run_env"]
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNT = 60
-KEY = "run-test-key-0123456789"
-
-
-@pytest.fixture
-def run_env(
-    settings: Settings, es: Elasticsearch, unique_name: Callable[[str], str]
-) -> Iterator[dict[str, str]]:
-    name = unique_name("run")
-    env = dict(os.environ)
-    if not settings.uses_local_stack:
-        env.update(
-            KAFKA_BOOTSTRAP_SERVERS=settings.kafka_servers, ELASTICSEARCH_URL=settings.es_url
-        )
-    env.update(
-        PIPELINE_TOPIC_PREFIX=f"{name}.",
-        PIPELINE_CONSUMER_GROUP=f"{name}-group",
-        PIPELINE_INDEX_ALIAS=f"{name}-reports",
-        PIPELINE_WORKER_PORT=str(free_port()),
-        PIPELINE_API_PORT=str(free_port()),
-        PIPELINE_API_KEYS=f'{{"{KEY}": {{"user": "newcomer", "role": "analyst"}}}}',
-        PIPELINE_BATCH_TIMEOUT_S="0.2",
-        PIPELINE_LOG_FORMAT="text",
-    )
-    yield env
-    admin = KafkaAdminClient(**kafka_config(settings))
-    try:
-        prefix = env["PIPELINE_TOPIC_PREFIX"]
-        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
-    delete_everything_named(es, name)
 
 
 def dead_letters(settings: Settings, topic: str) -> int:
@@ -138,34 +103,7 @@ def test_run_with_demo_indexes_the_stream_serves_search_and_stops_on_ctrl_c(
 
 
 CONSOLE_COUNT = 120
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 _WORKER_ROW = re.compile(r"worker-0\s+(\S[^\n]*?)\s+(\d+\.\d)\s+(\d+)\s+(\d+)")
-
-
-def screen_text(raw: str) -> str:
-    """What the terminal shows, less its control sequences (one redraw after another)."""
-    return _ANSI.sub("", raw)
-
-
-@pytest.fixture
-def console_env(settings: Settings, run_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """On the local stack, no PIPELINE_API_KEYS: the run makes (or reuses) the local keys."""
-    env = dict(run_env)
-    env.pop("PIPELINE_LOG_FORMAT")  # the files get the default JSON lines
-    env.update(PIPELINE_BATCH_SIZE="10", TERM="xterm-256color", COLUMNS="120", LINES="50")
-    keys = keys_path(settings.state_dir)
-    made_here = settings.uses_local_stack and not keys.exists()
-    if settings.uses_local_stack:
-        del env["PIPELINE_API_KEYS"]
-    yield env
-    if made_here:
-        keys.unlink(missing_ok=True)  # leave the session's state dir as it was
-
-
-def api_answers(port: str, key: str) -> int:
-    headers = {"X-API-Key": key, "X-Justification": "terminal run test"}
-    url = f"http://127.0.0.1:{port}/api/search"
-    return httpx.get(url, params={"size": 1}, headers=headers, timeout=10).status_code
 
 
 def test_run_on_a_terminal_shows_a_live_status_and_no_log_lines(
@@ -174,35 +112,18 @@ def test_run_on_a_terminal_shows_a_live_status_and_no_log_lines(
     console_env: dict[str, str],
 ) -> None:
     valid = sum(1 for r in generate(CONSOLE_COUNT) if r.bad is None)
-    run = pexpect.spawn(
-        str(ROOT / "bin" / "pipeline"),
-        ["run", "--demo", str(CONSOLE_COUNT)],
-        env=console_env,
-        dimensions=(50, 120),
-        encoding="utf-8",
-        codec_errors="replace",
-        timeout=5,
-    )
-    seen: list[str] = []
-
-    def read_for(seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                seen.append(run.read_nonblocking(65536, timeout=1))
-            except pexpect.TIMEOUT:
-                continue
+    run = Screen(console_env, CONSOLE_COUNT)
 
     def indexed() -> list[int]:
         """The worker's indexed count in each redraw so far."""
-        return [int(row.group(3)) for row in _WORKER_ROW.finditer(screen_text("".join(seen)))]
+        return [int(row.group(3)) for row in _WORKER_ROW.finditer(run.text)]
 
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and valid not in indexed():
-            read_for(2)
-            assert run.isalive(), screen_text("".join(seen))[-3000:]
-        screen = screen_text("".join(seen))
+            run.read_for(2)
+            assert run.child.isalive(), run.text[-3000:]
+        screen = run.text
         counts = indexed()
         assert valid in counts, screen[-3000:]
         assert len(set(counts)) >= 2, f"the indexed count never changed: {counts}"
@@ -224,13 +145,11 @@ def test_run_on_a_terminal_shows_a_live_status_and_no_log_lines(
         else:
             assert "with a key from PIPELINE_API_KEYS" in screen
             assert api_answers(port, KEY) == 200
-        read_for(3)
+        run.read_for(3)
     finally:
-        run.sendintr()
-        run.expect(pexpect.EOF, timeout=90)
-        run.close()
-    screen = screen_text("".join([*seen, run.before or ""]))
-    assert run.exitstatus == 0, screen[-3000:]
+        code = run.stop()
+    screen = run.text
+    assert code == 0, screen[-3000:]
     assert "stopped; logs kept in" in screen
     assert not re.search(r'\{"timestamp"|"level":', screen), "a JSON log line reached the screen"
     assert not re.search(r"\b(INFO|WARNING)\b \S+: ", screen), "a text log line reached the screen"

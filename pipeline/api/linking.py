@@ -19,7 +19,16 @@ from pipeline.errors import map_es_errors
 from pipeline.settings import COMMON_SELECTOR_CLUSTERS
 
 # What a linked report shows; the text and restricted fields are fetched by whoever opens it.
-SUMMARY_FIELDS = ["source", "source_id", "@timestamp", "cluster_id", "duplicate", "region"]
+SUMMARY_FIELDS = [
+    "source",
+    "source_id",
+    "@timestamp",
+    "cluster_id",
+    "duplicate",
+    "region",
+    "priority",
+    "priority_reasons",
+]
 _SEPARATOR = "\x1f"
 # Cardinality is near exact below its precision threshold; above it, only counts far past the
 # common threshold are fuzzy, so twice the threshold keeps every decision exact (and cheap).

@@ -44,9 +44,10 @@ def test_the_page_loads_its_scripts_from_itself_and_runs_none_inline() -> None:
         ["/static/alerts.js"],
         ["/static/watchlist.js"],
         ["/static/workbench.js"],
+        ["/static/map.js"],
     ]
     assert all(not body.strip() for _, body in scripts)
     assert not re.search(r"\son\w+=", html)  # no inline handlers either
-    for script in ("app.js", "alerts.js", "watchlist.js", "workbench.js"):
+    for script in ("app.js", "alerts.js", "watchlist.js", "workbench.js", "map.js"):
         code = (WEB_DIR / script).read_text()
         assert not re.search(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.write", code)

@@ -120,6 +120,8 @@ def test_build_document_minimal_report_has_no_nulls() -> None:
             "created": "2026-03-01T08:30:00.123+00:00",
         },
         "review_date": "2032-03-01",  # a hotline call: six years after receipt (the policy)
+        "priority": 2,  # a hotline call (`pipeline.enrich.priority`)
+        "priority_reasons": ["hotline_call"],
     }
 
 

@@ -98,13 +98,23 @@ function entityChips(entities) {
   return chips;
 }
 
+// A report's derived priority (pipeline/enrich/priority.py) in words: the score and its reasons.
+function priorityBadge(report) {
+  if (!report.priority) return null;
+  const reasons = (report.priority_reasons || []).map((r) => r.replace(/_/g, " ")).join(", ");
+  return el("span", { class: "report-priority", "data-priority": String(report.priority),
+    title: `derived priority ${report.priority}: ${reasons}` },
+  `priority ${report.priority}`, reasons ? el("span", { class: "reasons" }, ` · ${reasons}`) : null);
+}
+
 function reportCard(report, { compact } = {}) {
   const card = el("article", { class: "card", "data-id": report.id });
   const title = el("button", { type: "button", class: "title", onclick: () => openReport(report.id) },
     el("span", { class: "kind" }, report.source.replace(/_/g, " ")), ` · ${report.source_id}`);
   const meta = el("div", { class: "meta" }, title,
     el("span", {}, formatTime(report.timestamp)),
-    report.region ? el("span", { class: "region" }, report.region) : null);
+    report.region ? el("span", { class: "region" }, report.region) : null,
+    priorityBadge(report));
   card.append(meta);
   if (report.highlights && report.highlights.length) {
     for (const fragment of report.highlights) card.append(fragmentNode(fragment));
@@ -273,6 +283,7 @@ async function openReport(id) {
         ` · ${report.source_id}`),
       el("div", { class: "meta" }, el("span", {}, formatTime(report.timestamp)),
         report.region ? el("span", { class: "region" }, report.region) : null,
+        priorityBadge(report),
         el("span", {}, `cluster of ${view.cluster_size}`),
         report.cluster_id ? el("button", { type: "button", id: "open-cluster-view",
           onclick: () => openClusterView(report.cluster_id) }, "Cluster view") : null),

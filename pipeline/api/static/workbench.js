@@ -114,15 +114,15 @@ async function openClusterView(clusterId) {
   }
 }
 
-// ---- the queues: one per regional unit, newest first ----------------------------------------
+// ---- the queues: one per regional unit, highest priority first, newest among equals ---------
 
+// `priority` is derived at enrich time (pipeline/enrich/priority.py); the API sorts on it.
 function queueSearch(region, cursor) {
-  const body = { q: "", region: [region], sort: "newest", collapse: false, size: QUEUE_PAGE };
+  const body = { q: "", region: [region], sort: "priority", collapse: false, size: QUEUE_PAGE };
   if (cursor) body.cursor = cursor;
   return body;
 }
 
-// Reports carry no priority of their own (no such field in the index): a queue is newest first.
 async function loadQueueCounts() {
   const list = $("queue-units");
   try {
@@ -130,9 +130,9 @@ async function loadQueueCounts() {
     const counts = new Map((page.facets.region || []).map((b) => [b.value, b.count]));
     list.replaceChildren(...QUEUE_REGIONS.map((region) => el("li", {},
       el("button", { type: "button", class: "queue-unit", "data-region": region,
-        "aria-label": `${region}: ${counts.get(region) || 0} reports`,
+        "aria-label": `${region} ${counts.get(region) || 0} reports`,
         "aria-pressed": String(bench.queue === region), onclick: () => openQueue(region) },
-      el("span", { class: "unit-name" }, region),
+      el("span", { class: "unit-name" }, region), " ",
       el("span", { class: "unit-count" }, String(counts.get(region) || 0))))));
     const placed = [...counts.values()].reduce((sum, n) => sum + n, 0);
     $("queue-unplaced").textContent = page.total > placed
@@ -159,12 +159,15 @@ async function openQueue(region, cursor) {
   try {
     const page = await call("POST", "/api/search", [], queueSearch(region, cursor));
     if (seq !== bench.queueSeq) return;
-    if (!cursor) box.append(el("h3", { id: "queue-title", tabindex: "-1" }, `${region}: newest first`));
+    if (!cursor) {
+      box.append(el("h3", { id: "queue-title", tabindex: "-1" },
+        `${region}: highest priority first, then newest`));
+    }
     for (const report of page.results) box.append(reportCard(report, { compact: true }));
     $("queue-status").textContent = `${region}: ${page.total} report${page.total === 1 ? "" : "s"}`;
     if (page.next_cursor) {
       box.append(el("button", { type: "button", id: "queue-more",
-        onclick: () => openQueue(region, page.next_cursor) }, "Older reports"));
+        onclick: () => openQueue(region, page.next_cursor) }, "More of this queue"));
     }
     if (!cursor) $("queue-title").focus();
   } catch (error) {
