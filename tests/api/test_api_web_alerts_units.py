@@ -45,6 +45,7 @@ def test_the_page_loads_its_scripts_from_itself_and_runs_none_inline() -> None:
         ["/static/watchlist.js"],
         ["/static/workbench.js"],
         ["/static/map.js"],
+        ["/static/incidents.js"],
     ]
     assert all(not body.strip() for _, body in scripts)
     assert not re.search(r"\son\w+=", html)  # no inline handlers either

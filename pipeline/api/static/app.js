@@ -171,7 +171,7 @@ function addFilter(name, value) {
 
 function searchBody(cursor) {
   const body = { q: $("q").value, sort: $("sort").value, collapse: $("collapse").checked,
-    size: 20, source: [], region: [], entity: [] };
+    fold: $("fold").value, mode: $("mode").value, size: 20, source: [], region: [], entity: [] };
   for (const filter of state.filters) body[filter.param].push(filter.value);
   if (cursor) body.cursor = cursor;
   return body;
@@ -206,7 +206,7 @@ async function runSearch(more) {
         "More results"));
     }
     const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-    const clusters = page.clusters ? ` in ${plural(page.clusters, "cluster")}` : "";
+    const clusters = page.clusters ? ` in ${plural(page.clusters, $("fold").value)}` : "";
     if (page.partial_match) {
       $("notice").textContent = "No report has every word of this search: "
         + "these reports have most of them.";
@@ -288,6 +288,7 @@ async function openReport(id) {
         report.cluster_id ? el("button", { type: "button", id: "open-cluster-view",
           onclick: () => openClusterView(report.cluster_id) }, "Cluster view") : null),
       // its entities marked in the text, each a link to its entity view (workbench.js)
+      incidentControls(report), // incidents.js
       markedText(report.text, report.entity_mentions, { class: "text", id: "report-text" }),
       report.url ? el("p", { class: "url" }, report.url) : null,
       entityChips(report.entities),
@@ -425,7 +426,9 @@ document.addEventListener("DOMContentLoaded", () => {
     clearResults();
     setStatus("Press Enter to search");
   });
-  for (const id of ["sort", "collapse"]) $(id).addEventListener("change", () => runSearch());
+  for (const id of ["sort", "collapse", "fold", "mode"]) {
+    $(id).addEventListener("change", () => runSearch());
+  }
   for (const button of document.querySelectorAll("#views button[data-view]")) {
     button.addEventListener("click", () => showView(button.dataset.view));
   }

@@ -82,6 +82,7 @@ function mapSearchBody() {
   const body = searchBody(null);
   body.region = [];
   body.collapse = false;
+  body.mode = "keyword"; // counts are facets, which a semantic page does not have
   body.size = 1;
   return body;
 }
