@@ -157,7 +157,12 @@ def api(host: str | None, port: int | None, access_log: bool) -> None:
 @click.option("--entity", "entities", multiple=True, help="TYPE=VALUE, e.g. phone=07700900123.")
 @click.option("--since", help="From this time: ISO 8601 or relative (24h, 7d).")
 @click.option("--until", help="Up to this time: ISO 8601 or relative.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest", "priority"]),
+    default="relevance",
+    help="priority: highest derived priority first, newest first among equals.",
+)
 @click.option("--limit", type=click.IntRange(*size_range()), default=20, show_default=True)
 @click.option("--cursor", help="Continue from the `more:` cursor of a previous page.")
 @click.option("--no-collapse", is_flag=True, help="List every report, not one per cluster.")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pipeline.enrich.priority import report_priority
 from pipeline.enrich.stems import stems_text
 from pipeline.errors import ConfigError, map_es_errors
 from pipeline.index.mapping import (
@@ -155,11 +156,17 @@ def _scan(
 
 def _upgraded(source: dict[str, Any]) -> dict[str, Any]:
     """A stored document brought up to what the pipeline writes now: restricted values masked
-    (documents from before masking), and the word stems of its `text` (from before stems)."""
+    (documents from before masking), the word stems of its `text` (from before stems) and its
+    derived priority (from before priorities; its incident only a reindex from Kafka gives)."""
     document = protect_source(source)
     text = document.get("text")
     if "text_stems" not in document and isinstance(text, str):
         document = {**document, "text_stems": stems_text(text)}
+    if "priority" not in document and "source" in document:
+        priority = report_priority(str(document["source"]), document.get("entities") or {})
+        document = {**document, "priority": priority.score}
+        if priority.reasons:
+            document["priority_reasons"] = list(priority.reasons)
     return document
 
 

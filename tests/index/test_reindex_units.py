@@ -18,8 +18,16 @@ def test_a_document_that_has_stems_keeps_them() -> None:
     assert _upgraded(current) == current
 
 
-def test_a_document_without_text_is_left_as_it_is() -> None:
+def test_a_document_without_text_gets_no_stems_but_its_priority() -> None:
     assert _upgraded({"source": "online_referral", "url": "https://example.org/"}) == {
         "source": "online_referral",
         "url": "https://example.org/",
+        "priority": 0,
     }
+
+
+def test_an_older_document_gets_its_derived_priority_once() -> None:
+    older = {"source": "hotline_call", "text": "x", "entities": {"phone": ["+447700900123"]}}
+    upgraded = _upgraded(older)
+    assert (upgraded["priority"], upgraded["priority_reasons"]) == (3, ["hotline_call", "phone"])
+    assert _upgraded({**upgraded, "priority": 9})["priority"] == 9  # a stored one stays
