@@ -27,14 +27,13 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from pipeline.enrich.incidents.state import state_index
-from pipeline.errors import PipelineError, map_es_errors
+from pipeline.errors import map_es_errors
 
 __all__ = [
     "Correction",
     "CorrectionKind",
     "CorrectionStatus",
     "Corrections",
-    "UnknownCorrection",
     "corrections_index",
 ]
 
@@ -63,10 +62,6 @@ class CorrectionStatus(StrEnum):
     APPLIED = "applied"
     UNDONE = "undone"
     REFUSED = "refused"  # could not apply (e.g. an undo of an undo): says why in `outcome`
-
-
-class UnknownCorrection(PipelineError):
-    """No such correction, or not one that can be undone."""
 
 
 @dataclass(frozen=True, slots=True)
