@@ -29,6 +29,8 @@
 
 Library exceptions (kafka-python, aiokafka, elasticsearch-py) are re-raised as these
 types `from exc` by `map_kafka_errors()` / `map_es_errors()` so callers handle one tree.
+A partition with too few in-sync replicas or without a leader for the moment (a broker lost
+or restarting: `KAFKA_REPLICA_ERRORS`) is `KafkaBackpressure`, wherever it surfaces.
 `map_es_errors` lets 404 and 409 through as elasticsearch-py's own errors (they are answers
 about the document or index named, which callers handle), and any status the caller `expect`s.
 """
@@ -148,15 +150,46 @@ class RequestRejected(PipelineError):
     """An API request cannot be served as asked; the message says why, never quoting input."""
 
 
+# Broker answers that say a partition's replicas are moving (a broker died, restarts or its
+# leadership moved): never the record's fault, gone once the cluster settles.
+KAFKA_REPLICA_ERRORS = (
+    "NotEnoughReplicasError",
+    "NotEnoughReplicasAfterAppendError",
+    "NotLeaderForPartitionError",
+    "LeaderNotAvailableError",
+)
+
+
+def kafka_backpressure(exc: BaseException, action: str = "Kafka") -> KafkaBackpressure | None:
+    """`KafkaBackpressure` for a kafka-python or aiokafka replica/leader error found in `exc`
+    or its causes (faust wraps aiokafka's), else None."""
+    import aiokafka.errors
+    import kafka.errors
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if (
+            isinstance(seen, kafka.errors.KafkaError | aiokafka.errors.KafkaError)
+            and type(seen).__name__ in KAFKA_REPLICA_ERRORS
+        ):
+            return KafkaBackpressure(f"{action}: {type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @contextmanager
 def map_kafka_errors(action: str) -> Iterator[None]:
-    """Re-raise kafka-python and aiokafka errors as `KafkaUnavailable`."""
+    """Re-raise kafka-python and aiokafka errors as `KafkaUnavailable` (replica and leader
+    errors as its subclass `KafkaBackpressure`)."""
     import aiokafka.errors
     import kafka.errors
 
     try:
         yield
     except (kafka.errors.KafkaError, aiokafka.errors.KafkaError) as exc:
+        backpressure = kafka_backpressure(exc, action)
+        if backpressure is not None:
+            raise backpressure from exc
         raise KafkaUnavailable(f"{action}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -97,7 +97,7 @@ def _admin(settings: Settings) -> Iterator[Any]:
         config = kafka_config(settings, client_id=client_id, request_timeout_ms=timeout)
     else:
         config = {
-            "bootstrap_servers": f"127.0.0.1:{settings.stack_kafka_port}",
+            "bootstrap_servers": settings.kafka_servers.split(","),
             "client_id": client_id,
             "request_timeout_ms": timeout,
             **credentials.admin_kafka_options(settings.state_dir),

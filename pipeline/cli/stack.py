@@ -13,7 +13,7 @@ import click
 
 from pipeline.dev.stack import control, process
 from pipeline.errors import StackError
-from pipeline.settings import get_settings
+from pipeline.settings import Settings, get_settings
 
 
 def _echo(message: str) -> None:
@@ -22,14 +22,27 @@ def _echo(message: str) -> None:
 
 @click.group()
 def stack() -> None:
-    """Run a local single-node Kafka broker and Elasticsearch node for development and tests.
+    """Run a local Kafka broker and Elasticsearch node (or clusters) for development and tests.
 
     Both come from Maven Central (Maven must be installed; a JDK 17+ runs them), are cached
     under PIPELINE_CACHE_DIR (~/.cache/ct-pipeline) and keep data, logs and PID files under
     PIPELINE_STATE_DIR (~/.local/state/ct-pipeline; as root /var/lib/ct-pipeline, and
     Elasticsearch, which refuses root, runs as the system user STACK_USER).
     Ports: STACK_KAFKA_PORT (19092), STACK_KAFKA_CONTROLLER_PORT (19093), STACK_ES_PORT (19200).
+    A cluster (`up --kafka-brokers 3 --es-nodes 3`, or STACK_KAFKA_BROKERS/STACK_ES_NODES)
+    needs its own PIPELINE_STATE_DIR and ports: node n takes STACK_KAFKA_PORT + 2(n-1),
+    STACK_KAFKA_CONTROLLER_PORT + 2(n-1), STACK_ES_PORT + n-1 and, for transport, + 100.
     """
+
+
+def _sized(kafka_brokers: int | None, es_nodes: int | None) -> Settings:
+    settings = get_settings()
+    update: dict[str, int] = {}
+    if kafka_brokers is not None:
+        update["stack_kafka_brokers"] = kafka_brokers
+    if es_nodes is not None:
+        update["stack_es_nodes"] = es_nodes
+    return settings.model_copy(update=update) if update else settings
 
 
 @stack.command()
@@ -38,15 +51,27 @@ def stack() -> None:
     is_flag=True,
     help="Switch users, roles and ACLs on for a stopped stack created before they existed.",
 )
-def up(secure: bool) -> None:
-    """Start Kafka and Elasticsearch (reusing what runs) and wait until both are healthy.
+@click.option(
+    "--kafka-brokers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="KRaft nodes, each broker and controller (STACK_KAFKA_BROKERS, default 1).",
+)
+@click.option(
+    "--es-nodes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Elasticsearch nodes, each master-eligible and data (STACK_ES_NODES, default 1).",
+)
+def up(secure: bool, kafka_brokers: int | None, es_nodes: int | None) -> None:
+    """Start Kafka and Elasticsearch (reusing what runs) and wait until every node is healthy.
 
     A new stack has users, roles and ACLs, with random passwords kept in
     PIPELINE_STATE_DIR/credentials.json (mode 0600). The first run downloads about 250 MB;
-    later runs need no network.
+    later runs need no network. A state dir keeps the size it was made with.
     """
     try:
-        control.up(get_settings(), _echo, secure=secure)
+        control.up(_sized(kafka_brokers, es_nodes), _echo, secure=secure)
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -66,7 +91,7 @@ def compose_secrets(directory: Path) -> None:
 
 @stack.command()
 def down() -> None:
-    """Stop both services (SIGTERM, then SIGKILL after 30 s). Data is kept."""
+    """Stop every node (SIGTERM, then SIGKILL after 30 s). Data is kept."""
     try:
         control.down(get_settings(), _echo)
     except StackError as exc:
@@ -76,9 +101,10 @@ def down() -> None:
 @stack.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def status(as_json: bool) -> None:
-    """Show versions, ports, PIDs, health and log file of each service.
+    """Show version, port, PID, role, health and log file of each node.
 
-    Exits 0 when both services are healthy, 1 otherwise.
+    Exits 0 when every node is healthy, 1 otherwise. Health is the cluster's colour as the
+    node sees it.
     """
     settings = get_settings()
     services = control.status(settings)
@@ -91,21 +117,26 @@ def status(as_json: bool) -> None:
     else:
         click.echo(f"state dir: {settings.state_dir}")
         for s in services:
+            role = f"{s.role:<38} " if any(x.role for x in services) else ""
             click.echo(
-                f"{s.name:<14} {s.version:<8} 127.0.0.1:{s.port:<6} "
-                f"pid {s.pid if s.pid is not None else '-':<8} {s.health:<8} {s.log}"
+                f"{s.name:<16} {s.version:<8} 127.0.0.1:{s.port:<6} "
+                f"pid {s.pid if s.pid is not None else '-':<8} {s.health:<8} {role}{s.log}"
             )
     if not all(s.healthy for s in services):
         raise SystemExit(1)
 
 
 @stack.command()
-@click.argument("service", type=click.Choice(["kafka", "elasticsearch"]), default="kafka")
+@click.argument("service", default="kafka")
 @click.option("-n", "--lines", default=50, show_default=True, help="Lines to show.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
 def logs(service: str, lines: int, follow: bool) -> None:
-    """Print the end of a service's log (SERVICE: kafka or elasticsearch)."""
-    path = control.log_file(get_settings(), service)
+    """Print the end of a node's log (SERVICE: kafka or elasticsearch; kafka-<n> or
+    elasticsearch-<n> in a cluster)."""
+    try:
+        path = control.log_file(get_settings(), service)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
     if not path.exists():
         raise click.ClickException(f"no log yet at {path}; has `pipeline stack up` run?")
     if follow and shutil.which("tail"):

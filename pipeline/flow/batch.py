@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pipeline.errors import KafkaBackpressure, RecordError, SearchUnavailable
+from pipeline.errors import KafkaBackpressure, RecordError, SearchUnavailable, kafka_backpressure
 from pipeline.flow.budget import Budget, ProcessingTimeout
 from pipeline.flow.item import Item, Rejection
 from pipeline.ingest.records import RawRecord
@@ -169,6 +169,10 @@ class BatchProcessor:
                 )
                 outcome.rejected.append(Rejection(record, error))
             except Exception as exc:
+                # a broker losing a replica or a leader is backpressure, never the record's fault
+                backpressure = kafka_backpressure(exc, f"{self._stage} stage")
+                if backpressure is not None:
+                    raise backpressure from exc
                 log.exception(
                     "record crashed the %s stage; dead-lettering it",
                     self._stage,

@@ -195,7 +195,8 @@ def resolve_alias(es: Elasticsearch, alias: str) -> list[str]:
 def _replicas(settings: Settings) -> int:
     if settings.index_replicas is not None:
         return settings.index_replicas
-    return 0 if settings.uses_local_stack else 1
+    # a single local node cannot hold a replica; a local cluster (STACK_ES_NODES) can
+    return 0 if settings.uses_local_stack and settings.stack_es_nodes == 1 else 1
 
 
 def ensure_template(es: Elasticsearch, settings: Settings, text_analyzer: str) -> None:

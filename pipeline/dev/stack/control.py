@@ -1,7 +1,9 @@
-"""`up`, `down` and `status` of the local stack: one Kafka broker and one Elasticsearch node."""
+"""`up`, `down` and `status` of the local stack: one Kafka broker and one Elasticsearch node,
+or (STACK_KAFKA_BROKERS, STACK_ES_NODES) a KRaft cluster and an Elasticsearch cluster."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -27,7 +29,8 @@ def _stderr(message: str) -> None:
 
 @dataclass(frozen=True)
 class ServiceStatus:
-    """What `stack status` reports about one service."""
+    """What `stack status` reports about one node: `kafka`/`elasticsearch` on a single-node
+    stack, `kafka-<n>`/`elasticsearch-<n>` in a cluster."""
 
     name: str
     version: str
@@ -36,26 +39,103 @@ class ServiceStatus:
     healthy: bool
     health: str
     log: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Topology:
+    """How many Kafka and Elasticsearch nodes a state dir holds (0: none made yet)."""
+
+    kafka_brokers: int
+    es_nodes: int
+
+
+def _numbered(state_dir: Path, service: str) -> list[int]:
+    pattern = re.compile(rf"{service}-([0-9]+)")
+    found = (pattern.fullmatch(p.name) for p in state_dir.glob(f"{service}-*") if p.is_dir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def existing_topology(settings: Settings) -> Topology:
+    """What the state dir was made for, from the node directories in it."""
+    state = settings.state_dir
+    kafka_nodes = _numbered(state, "kafka") if state.exists() else []
+    es_nodes = _numbered(state, "elasticsearch") if state.exists() else []
+    return Topology(
+        len(kafka_nodes) or int((state / "kafka" / "data" / "meta.properties").exists()),
+        len(es_nodes) or int((state / "elasticsearch" / "home").exists()),
+    )
+
+
+def with_topology(settings: Settings) -> Settings:
+    """`settings` sized as the state dir's stack (for `status`, `down`, `logs`), else as set."""
+    found = existing_topology(settings)
+    update = {}
+    if found.kafka_brokers:
+        update["stack_kafka_brokers"] = found.kafka_brokers
+    if found.es_nodes:
+        update["stack_es_nodes"] = found.es_nodes
+    return settings.model_copy(update=update) if update else settings
+
+
+def _check_topology(settings: Settings) -> None:
+    found = existing_topology(settings)
+    asked = Topology(settings.stack_kafka_brokers, settings.stack_es_nodes)
+    for what, have, want in (
+        ("Kafka brokers", found.kafka_brokers, asked.kafka_brokers),
+        ("Elasticsearch nodes", found.es_nodes, asked.es_nodes),
+    ):
+        if have and have != want:
+            raise StackError(
+                f"{settings.state_dir} holds a stack of {have} {what}, not {want}; a stack "
+                "cannot change size: give the cluster its own PIPELINE_STATE_DIR and ports "
+                "(STACK_KAFKA_PORT, STACK_KAFKA_CONTROLLER_PORT, STACK_ES_PORT), or pass "
+                f"the size it was made with (--kafka-brokers {found.kafka_brokers} "
+                f"--es-nodes {found.es_nodes})"
+            )
+
+
+def _node_of(service: str) -> tuple[str, int]:
+    name, _, number = service.partition("-")
+    if name not in SERVICES or (number and not number.isdigit()):
+        raise StackError(
+            f"unknown service {service!r}; expected one of {', '.join(SERVICES)} "
+            "(or kafka-<n>, elasticsearch-<n> in a cluster)"
+        )
+    return name, int(number or 1)
+
+
+def service_name(settings: Settings, service: str, node: int) -> str:
+    """`kafka` on a single-node stack, `kafka-2` for a cluster's second node."""
+    count = settings.stack_kafka_brokers if service == "kafka" else settings.stack_es_nodes
+    return service if count == 1 else f"{service}-{node}"
+
+
+def label(settings: Settings, service: str, node: int) -> str:
+    """How messages name a node: `Kafka`/`Elasticsearch` alone, `kafka-2` in a cluster."""
+    name = service_name(settings, service, node)
+    return {"kafka": "Kafka", "elasticsearch": "Elasticsearch"}.get(name, name)
 
 
 def log_file(settings: Settings, service: str) -> Path:
-    """The main log of `kafka` or `elasticsearch`, or its console output before logging starts."""
-    if service == "kafka":
-        paths_k = kafka.KafkaPaths.of(settings)
+    """The main log of a node (`kafka`, `elasticsearch`, `kafka-2` ...), or its console output
+    before logging starts."""
+    settings = with_topology(settings)
+    name, node = _node_of(service)
+    if name == "kafka":
+        paths_k = kafka.KafkaPaths.of(settings, node)
         return paths_k.server_log if paths_k.server_log.exists() else paths_k.console
-    if service == "elasticsearch":
-        paths_e = elasticsearch.ElasticsearchPaths.of(settings)
-        return paths_e.server_log if paths_e.server_log.exists() else paths_e.console
-    raise StackError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    paths_e = elasticsearch.ElasticsearchPaths.of(settings, node)
+    return paths_e.server_log if paths_e.server_log.exists() else paths_e.console
 
 
-def _kafka_pid(settings: Settings) -> int | None:
-    paths = kafka.KafkaPaths.of(settings)
+def _kafka_pid(settings: Settings, node: int = kafka.NODE_ID) -> int | None:
+    paths = kafka.KafkaPaths.of(settings, node)
     return process.live_pid(paths.pid_file, paths.marker)
 
 
-def _es_pid(settings: Settings) -> int | None:
-    paths = elasticsearch.ElasticsearchPaths.of(settings)
+def _es_pid(settings: Settings, node: int = elasticsearch.NODE) -> int | None:
+    paths = elasticsearch.ElasticsearchPaths.of(settings, node)
     return process.live_pid(paths.pid_file, paths.marker)
 
 
@@ -81,12 +161,39 @@ def _refuse_busy(port: int, name: str, echo: Echo) -> None:
     )
 
 
+def all_ports(settings: Settings) -> dict[int, str]:
+    """Every port the stack listens on, and who; StackError when two nodes would share one."""
+    wanted: list[tuple[int, str]] = []
+    for node in kafka.node_ids(settings):
+        name = service_name(settings, "kafka", node)
+        wanted.append((kafka.broker_port(settings, node), name))
+        wanted.append((kafka.controller_port(settings, node), f"{name}'s controller"))
+    for node in elasticsearch.node_numbers(settings):
+        name = service_name(settings, "elasticsearch", node)
+        wanted.append((elasticsearch.http_port(settings, node), name))
+        if settings.stack_es_nodes > 1:
+            wanted.append((elasticsearch.transport_port(settings, node), f"{name}'s transport"))
+    ports: dict[int, str] = {}
+    for port, who in wanted:
+        if port in ports:
+            raise StackError(
+                f"port {port} would serve both {ports[port]} and {who}; a cluster's node n "
+                "uses STACK_KAFKA_PORT + 2(n-1), STACK_KAFKA_CONTROLLER_PORT + 2(n-1), "
+                "STACK_ES_PORT + n-1 and STACK_ES_PORT + 100 + n-1: choose ports further apart"
+            )
+        ports[port] = who
+    return ports
+
+
 def _has_data(settings: Settings) -> bool:
-    kafka_data = kafka.KafkaPaths.of(settings).data
-    es_data = elasticsearch.ElasticsearchPaths.of(settings).data
-    return (kafka_data / "meta.properties").exists() or (
-        es_data.exists() and any(es_data.iterdir())
-    )
+    for node in kafka.node_ids(settings):
+        if (kafka.KafkaPaths.of(settings, node).data / "meta.properties").exists():
+            return True
+    for node in elasticsearch.node_numbers(settings):
+        es_data = elasticsearch.ElasticsearchPaths.of(settings, node).data
+        if es_data.exists() and any(es_data.iterdir()):
+            return True
+    return False
 
 
 def _credentials(
@@ -106,106 +213,180 @@ def _credentials(
 
 
 def up(settings: Settings, echo: Echo = _stderr, *, secure: bool = False) -> None:
-    """Start whatever is not running, then wait until both services are healthy.
+    """Start whatever is not running, then wait until every node is healthy.
 
     A new stack gets users, roles and ACLs (README, "Security"); `secure` switches them on
-    for a stopped stack created before they existed. Idempotent: running services are reused
-    untouched. Raises StackError naming the log file when a service dies or is not healthy
-    within `settings.stack_start_timeout_s`.
+    for a stopped stack created before they existed. Idempotent: running nodes are reused
+    untouched. Raises StackError naming the log file when a node dies or is not healthy
+    within `settings.stack_start_timeout_s`, and when the state dir holds a stack of another
+    size.
     """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     settings.state_dir.chmod(0o755)
     started = time.monotonic()
     with process.locked(settings.state_dir / "stack.lock"):
-        kafka_paths = kafka.KafkaPaths.of(settings)
-        es_paths = elasticsearch.ElasticsearchPaths.of(settings)
-        kafka_pid = _kafka_pid(settings)
-        running = kafka_pid is not None or _es_pid(settings) is not None
+        _check_topology(settings)
+        all_ports(settings)
+        kafka_pids = {n: _kafka_pid(settings, n) for n in kafka.node_ids(settings)}
+        es_pids = {n: _es_pid(settings, n) for n in elasticsearch.node_numbers(settings)}
+        running = any(pid is not None for pid in [*kafka_pids.values(), *es_pids.values()])
         secrets = _credentials(settings, secure, running, echo)
-        launcher: subprocess.Popen[bytes] | None = None
-        if kafka_pid is None:
-            _clear_strays(kafka_paths.marker, "Kafka", echo)
-            _refuse_busy(settings.stack_kafka_port, "Kafka", echo)
-            _refuse_busy(settings.stack_kafka_controller_port, "the Kafka controller", echo)
-            classpath = artifacts.kafka_classpath(settings, echo)
-            kafka.prepare(settings, classpath, secrets)
-            kafka_pid = kafka.start(settings, classpath, kafka_paths)
-            echo(
-                f"starting Kafka {settings.kafka_version} on 127.0.0.1:"
-                f"{settings.stack_kafka_port} (pid {kafka_pid}, log {kafka_paths.server_log})"
-            )
-        else:
-            echo(f"Kafka already running (pid {kafka_pid})")
-        if _es_pid(settings) is None:
-            _clear_strays(es_paths.marker, "Elasticsearch", echo)
-            _refuse_busy(settings.stack_es_port, "Elasticsearch", echo)
-            archive = artifacts.elasticsearch_zip(settings, echo)
-            user = process.service_user(settings.stack_user)
-            elasticsearch.prepare(settings, archive, user, secrets)
-            launcher = elasticsearch.start(settings, es_paths, user)
-            echo(
-                f"starting Elasticsearch {settings.elasticsearch_version} on 127.0.0.1:"
-                f"{settings.stack_es_port} as {user.name} (log {es_paths.server_log})"
-            )
-        else:
-            echo(f"Elasticsearch already running (pid {_es_pid(settings)})")
-        _wait_healthy(settings, kafka_pid, launcher)
+        started_kafka = _start_kafka(settings, kafka_pids, secrets, echo)
+        launchers = _start_elasticsearch(settings, es_pids, secrets, echo)
+        _wait_healthy(settings, started_kafka, launchers)
         if secrets is not None:
             acls.ensure_users(settings, secrets)
             acls.grant(settings)
             licence.check(settings, echo)
+    kafka_at = ",".join(str(p) for p in settings.stack_kafka_ports)
+    es_at = ",".join(
+        str(elasticsearch.http_port(settings, n)) for n in elasticsearch.node_numbers(settings)
+    )
     echo(
-        f"stack ready in {time.monotonic() - started:.0f}s: kafka 127.0.0.1:"
-        f"{settings.stack_kafka_port}, elasticsearch http://127.0.0.1:{settings.stack_es_port}"
+        f"stack ready in {time.monotonic() - started:.0f}s: kafka 127.0.0.1:{kafka_at}, "
+        f"elasticsearch http://127.0.0.1:{es_at}"
     )
 
 
+def _start_kafka(
+    settings: Settings,
+    pids: dict[int, int | None],
+    secrets: credentials.StackCredentials | None,
+    echo: Echo,
+) -> dict[int, int]:
+    """Start the Kafka nodes that are not running; every node's PID."""
+    classpath: str | None = None
+    result: dict[int, int] = {}
+    for node, pid in pids.items():
+        name = label(settings, "kafka", node)
+        if pid is not None:
+            echo(f"{name} already running (pid {pid})")
+            result[node] = pid
+            continue
+        paths = kafka.KafkaPaths.of(settings, node)
+        _clear_strays(paths.marker, name, echo)
+        _refuse_busy(kafka.broker_port(settings, node), name, echo)
+        controller = "the Kafka controller" if name == "Kafka" else f"{name}'s controller"
+        _refuse_busy(kafka.controller_port(settings, node), controller, echo)
+        classpath = classpath or artifacts.kafka_classpath(settings, echo)
+        kafka.prepare(settings, classpath, secrets, node)
+        result[node] = kafka.start(settings, classpath, paths)
+        what = f"Kafka {settings.kafka_version}" + ("" if name == "Kafka" else f" ({name})")
+        echo(
+            f"starting {what} on 127.0.0.1:"
+            f"{kafka.broker_port(settings, node)} (pid {result[node]}, log {paths.server_log})"
+        )
+    return result
+
+
+def _start_elasticsearch(
+    settings: Settings,
+    pids: dict[int, int | None],
+    secrets: credentials.StackCredentials | None,
+    echo: Echo,
+) -> dict[int, subprocess.Popen[bytes]]:
+    """Start the Elasticsearch nodes that are not running; the launchers of those started."""
+    launchers: dict[int, subprocess.Popen[bytes]] = {}
+    for node, pid in pids.items():
+        name = label(settings, "elasticsearch", node)
+        if pid is not None:
+            echo(f"{name} already running (pid {pid})")
+            continue
+        paths = elasticsearch.ElasticsearchPaths.of(settings, node)
+        _clear_strays(paths.marker, name, echo)
+        _refuse_busy(elasticsearch.http_port(settings, node), name, echo)
+        if settings.stack_es_nodes > 1:
+            port = elasticsearch.transport_port(settings, node)
+            _refuse_busy(port, f"{name}'s transport", echo)
+        archive = artifacts.elasticsearch_zip(settings, echo)
+        user = process.service_user(settings.stack_user)
+        elasticsearch.prepare(settings, archive, user, secrets, node)
+        launchers[node] = elasticsearch.start(settings, paths, user)
+        what = f"Elasticsearch {settings.elasticsearch_version}" + (
+            "" if name == "Elasticsearch" else f" ({name})"
+        )
+        echo(
+            f"starting {what} on 127.0.0.1:"
+            f"{elasticsearch.http_port(settings, node)} as {user.name} (log {paths.server_log})"
+        )
+    return launchers
+
+
 def _wait_healthy(
-    settings: Settings, kafka_pid: int, launcher: subprocess.Popen[bytes] | None
+    settings: Settings,
+    kafka_pids: dict[int, int],
+    launchers: dict[int, subprocess.Popen[bytes]],
 ) -> None:
-    kafka_paths = kafka.KafkaPaths.of(settings)
-    es_paths = elasticsearch.ElasticsearchPaths.of(settings)
     deadline = time.monotonic() + settings.stack_start_timeout_s
-    kafka_ok = es_ok = False
+    kafka_late = set(kafka_pids)
+    # A JVM that is exec'ing (the java launcher may re-exec itself) shows no command line for
+    # a moment on a loaded machine: gone twice in a row, a second apart, is gone.
+    missing: set[int] = set()
+    es_ok = False
     while True:
-        if not kafka_ok:
-            if process.live_pid(kafka_paths.pid_file, kafka_paths.marker) != kafka_pid:
+        for node in sorted(kafka_late):
+            paths = kafka.KafkaPaths.of(settings, node)
+            name = service_name(settings, "kafka", node)
+            if process.live_pid(paths.pid_file, paths.marker) == kafka_pids[node]:
+                missing.discard(node)
+            elif node not in missing:
+                missing.add(node)
+                continue
+            else:
                 raise StackError(
-                    f"Kafka exited during start; read {log_file(settings, 'kafka')} "
-                    f"and {kafka_paths.console}"
+                    f"{label(settings, 'kafka', node)} exited during start; read "
+                    f"{log_file(settings, name)} "
+                    f"and {paths.console}"
                 )
-            kafka_ok = kafka.healthy(settings)
+            if kafka.healthy(settings, node):
+                kafka_late.discard(node)
         if not es_ok:
-            if launcher is not None and launcher.poll() not in (None, 0):
-                raise StackError(
-                    f"Elasticsearch failed to start (exit {launcher.returncode}); read "
-                    f"{es_paths.console} and {log_file(settings, 'elasticsearch')}"
-                )
-            es_ok = elasticsearch.health(settings) in ("green", "yellow")
-        if kafka_ok and es_ok:
+            for node, launcher in launchers.items():
+                if launcher.poll() not in (None, 0):
+                    name = service_name(settings, "elasticsearch", node)
+                    paths_e = elasticsearch.ElasticsearchPaths.of(settings, node)
+                    raise StackError(
+                        f"{label(settings, 'elasticsearch', node)} failed to start "
+                        f"(exit {launcher.returncode}); read "
+                        f"{paths_e.console} and {log_file(settings, name)}"
+                    )
+            es_ok = elasticsearch.formed(settings)
+        if not kafka_late and es_ok:
             return
         if time.monotonic() >= deadline:
-            late = [name for name, ok in (("Kafka", kafka_ok), ("Elasticsearch", es_ok)) if not ok]
-            logs = [
-                str(log_file(settings, s))
-                for s, ok in zip(SERVICES, (kafka_ok, es_ok), strict=True)
-                if not ok
-            ]
+            late = [("kafka", n) for n in sorted(kafka_late)]
+            if not es_ok:
+                late += [("elasticsearch", n) for n in elasticsearch.node_numbers(settings)]
+            logs = ", ".join(str(log_file(settings, service_name(settings, s, n))) for s, n in late)
+            names = [label(settings, s, n) for s, n in late]
             raise StackError(
-                f"{' and '.join(late)} not healthy within {settings.stack_start_timeout_s:.0f}s "
-                f"(STACK_START_TIMEOUT_S); read {', '.join(logs)}"
+                f"{' and '.join(names)} not healthy within {settings.stack_start_timeout_s:.0f}s "
+                f"(STACK_START_TIMEOUT_S); read {logs}"
             )
         time.sleep(1.0)
 
 
+def _markers(settings: Settings) -> list[tuple[str, str, Path]]:
+    """(name, marker, PID file) of every node this state dir holds or the settings name."""
+    rows = []
+    for node in kafka.node_ids(settings):
+        paths_k = kafka.KafkaPaths.of(settings, node)
+        rows.append((label(settings, "kafka", node), paths_k.marker, paths_k.pid_file))
+    for node in elasticsearch.node_numbers(settings):
+        paths_e = elasticsearch.ElasticsearchPaths.of(settings, node)
+        name = label(settings, "elasticsearch", node)
+        rows.append((name, paths_e.marker, paths_e.pid_file))
+    return rows
+
+
 def down(settings: Settings, echo: Echo = _stderr) -> None:
-    """Stop both services: SIGTERM, then SIGKILL after a grace period; no process is left."""
-    kafka_paths = kafka.KafkaPaths.of(settings)
-    es_paths = elasticsearch.ElasticsearchPaths.of(settings)
+    """Stop every node: SIGTERM, then SIGKILL after a grace period; no process is left."""
+    settings = with_topology(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with process.locked(settings.state_dir / "stack.lock"):
+        nodes = _markers(settings)
         targets: list[int] = []
-        for name, marker in (("Kafka", kafka_paths.marker), ("Elasticsearch", es_paths.marker)):
+        for name, marker, _ in nodes:
             pids = process.find_processes(marker)
             echo(
                 f"stopping {name} (pid {', '.join(map(str, pids))})"
@@ -214,39 +395,59 @@ def down(settings: Settings, echo: Echo = _stderr) -> None:
             )
             targets += pids
         if targets:
-            process.stop(
-                targets, grace_s=STOP_GRACE_S, markers=[kafka_paths.marker, es_paths.marker]
-            )
-        kafka_paths.pid_file.unlink(missing_ok=True)
-        es_paths.pid_file.unlink(missing_ok=True)
+            process.stop(targets, grace_s=STOP_GRACE_S, markers=[marker for _, marker, _ in nodes])
+        for _, _, pid_file in nodes:
+            pid_file.unlink(missing_ok=True)
     echo("stack stopped")
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    """Version, port, PID and health of each service, as they are right now."""
-    kafka_pid = _kafka_pid(settings)
-    kafka_ok = kafka_pid is not None and kafka.healthy(settings)
-    es_pid = _es_pid(settings)
-    es_health = elasticsearch.health(settings) if es_pid is not None else None
-    root = elasticsearch.get(settings, "/") if es_health else None
-    es_version = str(root["version"]["number"]) if root else settings.elasticsearch_version
-    return [
-        ServiceStatus(
-            "kafka",
-            settings.kafka_version,
-            settings.stack_kafka_port,
-            kafka_pid,
-            kafka_ok,
-            "ok" if kafka_ok else ("starting" if kafka_pid else "down"),
-            str(log_file(settings, "kafka")),
-        ),
-        ServiceStatus(
-            "elasticsearch",
-            es_version,
-            settings.stack_es_port,
-            es_pid,
-            es_health in ("green", "yellow"),
-            es_health or ("starting" if es_pid else "down"),
-            str(log_file(settings, "elasticsearch")),
-        ),
-    ]
+    """Version, port, PID, role and health of each node, as they are right now."""
+    settings = with_topology(settings)
+    return [*_kafka_status(settings), *_es_status(settings)]
+
+
+def _kafka_status(settings: Settings) -> list[ServiceStatus]:
+    rows = []
+    pids = {node: _kafka_pid(settings, node) for node in kafka.node_ids(settings)}
+    leader = kafka.quorum_leader(settings) if any(pids.values()) else None
+    for node, pid in pids.items():
+        ok = pid is not None and kafka.healthy(settings, node)
+        name = service_name(settings, "kafka", node)
+        role = "broker,controller" + (" (active controller)" if leader == node else "")
+        rows.append(
+            ServiceStatus(
+                name,
+                settings.kafka_version,
+                kafka.broker_port(settings, node),
+                pid,
+                ok,
+                "ok" if ok else ("starting" if pid else "down"),
+                str(log_file(settings, name)),
+                role,
+            )
+        )
+    return rows
+
+
+def _es_status(settings: Settings) -> list[ServiceStatus]:
+    rows = []
+    for node in elasticsearch.node_numbers(settings):
+        pid = _es_pid(settings, node)
+        es_health = elasticsearch.health(settings, node) if pid is not None else None
+        root = elasticsearch.get(settings, "/", node=node) if es_health else None
+        version = str(root["version"]["number"]) if root else settings.elasticsearch_version
+        name = service_name(settings, "elasticsearch", node)
+        rows.append(
+            ServiceStatus(
+                name,
+                version,
+                elasticsearch.http_port(settings, node),
+                pid,
+                es_health in ("green", "yellow"),
+                es_health or ("starting" if pid else "down"),
+                str(log_file(settings, name)),
+                elasticsearch.node_role(settings, node) if es_health else "",
+            )
+        )
+    return rows

@@ -1,4 +1,4 @@
-"""The local single Elasticsearch node: its files, generated config, start and health probe."""
+"""The local Elasticsearch node or cluster of nodes: files, generated config, start and health."""
 
 from __future__ import annotations
 
@@ -21,18 +21,44 @@ from pipeline.errors import StackError
 from pipeline.settings import Settings
 
 CLUSTER_NAME = "ct-pipeline-local"
+NODE = 1
+# A cluster's transport ports sit this far above its HTTP ports.
+TRANSPORT_OFFSET = 100
+
+
+def node_numbers(settings: Settings) -> list[int]:
+    """The local nodes: 1 to STACK_ES_NODES."""
+    return list(range(NODE, NODE + settings.stack_es_nodes))
+
+
+def http_port(settings: Settings, node: int = NODE) -> int:
+    """HTTP port of node `node` (1-based): STACK_ES_PORT + node - 1."""
+    return settings.stack_es_port + node - NODE
+
+
+def transport_port(settings: Settings, node: int) -> int:
+    """Transport port of node `node` of a cluster: its HTTP port + 100."""
+    return http_port(settings, node) + TRANSPORT_OFFSET
+
+
+def node_name(settings: Settings, node: int) -> str:
+    """`local` for the single node, `node-<n>` in a cluster."""
+    return "local" if settings.stack_es_nodes == 1 else f"node-{node}"
 
 
 @dataclass(frozen=True)
 class ElasticsearchPaths:
-    """Everything the node keeps under `<state_dir>/elasticsearch` (owned by the node's user)."""
+    """Everything one node keeps under `<state_dir>/elasticsearch` (a cluster's node n:
+    `<state_dir>/elasticsearch-<n>`), owned by the node's user."""
 
     root: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> ElasticsearchPaths:
-        """The node's files for these settings."""
-        return cls(settings.state_dir / "elasticsearch")
+    def of(cls, settings: Settings, node: int = NODE) -> ElasticsearchPaths:
+        """Node `node`'s files for these settings."""
+        if settings.stack_es_nodes == 1:
+            return cls(settings.state_dir / "elasticsearch")
+        return cls(settings.state_dir / f"elasticsearch-{node}")
 
     @property
     def home(self) -> Path:
@@ -80,20 +106,45 @@ class ElasticsearchPaths:
         return self.root / "elasticsearch.pid"
 
 
+def discovery_settings(settings: Settings, node: int, *, bootstrap: bool) -> dict[str, Any]:
+    """How a node finds the others: alone (`single-node`), or by every node's transport port,
+    naming the first masters only when the cluster forms (ES warns if that stays set)."""
+    if settings.stack_es_nodes == 1:
+        return {"discovery.type": "single-node"}
+    values: dict[str, Any] = {
+        "transport.port": transport_port(settings, node),
+        "discovery.seed_hosts": [
+            f"127.0.0.1:{transport_port(settings, n)}" for n in node_numbers(settings)
+        ],
+        # Every node holds data and may be elected master: any one may fail.
+        "node.roles": ["master", "data", "ingest"],
+    }
+    if bootstrap:
+        values["cluster.initial_master_nodes"] = [
+            node_name(settings, n) for n in node_numbers(settings)
+        ]
+    return values
+
+
 def elasticsearch_yml(
-    settings: Settings, paths: ElasticsearchPaths, *, secure: bool
+    settings: Settings,
+    paths: ElasticsearchPaths,
+    *,
+    secure: bool,
+    node: int = NODE,
+    bootstrap: bool = False,
 ) -> dict[str, Any]:
-    """elasticsearch.yml for one node on loopback, with users and roles or (a stack from before
-    security existed) security off and said so explicitly."""
+    """elasticsearch.yml for node `node` on loopback, with users and roles or (a stack from
+    before security existed) security off and said so explicitly."""
     values: dict[str, Any] = {
         "cluster.name": CLUSTER_NAME,
-        "node.name": "local",
+        "node.name": node_name(settings, node),
         "path.data": str(paths.data),
         "path.logs": str(paths.logs),
         # Loopback keeps the node in development mode: bootstrap checks only warn.
         "network.host": "127.0.0.1",
-        "http.port": settings.stack_es_port,
-        "discovery.type": "single-node",
+        "http.port": http_port(settings, node),
+        **discovery_settings(settings, node, bootstrap=bootstrap),
         # With x-pack security present, an 8.x node left to itself may switch TLS and
         # passwords on at first start; a local dev node wants neither.
         "xpack.security.enabled": False,
@@ -126,10 +177,11 @@ def prepare(
     archive: Path,
     user: process.RunAs,
     secrets: credentials.StackCredentials | None,
+    node: int = NODE,
 ) -> ElasticsearchPaths:
-    """Unpack the distribution, write the config (users and roles when `secrets` are given),
-    and hand the tree to the node's user."""
-    paths = ElasticsearchPaths.of(settings)
+    """Unpack the distribution for node `node`, write its config (users and roles when
+    `secrets` are given), and hand the tree to the node's user."""
+    paths = ElasticsearchPaths.of(settings, node)
     paths.root.mkdir(parents=True, exist_ok=True)
     blocked = process.untraversable_parent(paths.root, user)
     if blocked is not None:
@@ -147,7 +199,10 @@ def prepare(
             shutil.copytree(item, target, dirs_exist_ok=True)
         elif not target.exists():
             shutil.copy2(item, target)
-    yml = elasticsearch_yml(settings, paths, secure=secrets is not None)
+    bootstrap = not any(paths.data.iterdir())
+    yml = elasticsearch_yml(
+        settings, paths, secure=secrets is not None, node=node, bootstrap=bootstrap
+    )
     (paths.config / "elasticsearch.yml").write_text(render_yml(yml))
     if secrets is not None:
         process.write_private(paths.config / "users", es_security.users_file(secrets))
@@ -182,11 +237,11 @@ def start(
 
 
 def request(
-    settings: Settings, path: str, method: str = "GET", timeout_s: float = 5.0
+    settings: Settings, path: str, method: str = "GET", timeout_s: float = 5.0, node: int = NODE
 ) -> dict[str, Any] | None:
-    """Call a JSON API of the local node as `ct-admin` (when secure), or None when it does not
-    answer or refuses."""
-    url = f"http://127.0.0.1:{settings.stack_es_port}{path}"
+    """Call a JSON API of local node `node` as `ct-admin` (when secure), or None when it does
+    not answer or refuses."""
+    url = f"http://127.0.0.1:{http_port(settings, node)}{path}"
     call = urllib.request.Request(url, method=method)
     secrets = credentials.load(settings.state_dir)
     if secrets is not None:
@@ -201,12 +256,37 @@ def request(
         return None
 
 
-def get(settings: Settings, path: str, timeout_s: float = 5.0) -> dict[str, Any] | None:
-    """GET a JSON API of the local node, or None when it does not answer."""
-    return request(settings, path, timeout_s=timeout_s)
+def get(
+    settings: Settings, path: str, timeout_s: float = 5.0, node: int = NODE
+) -> dict[str, Any] | None:
+    """GET a JSON API of local node `node`, or None when it does not answer."""
+    return request(settings, path, timeout_s=timeout_s, node=node)
 
 
-def health(settings: Settings) -> str | None:
-    """The node's cluster health colour (`green`, `yellow`, `red`) or None when down."""
-    body = get(settings, "/_cluster/health")
+def health(settings: Settings, node: int = NODE) -> str | None:
+    """The cluster health colour (`green`, `yellow`, `red`) as node `node` sees it, or None
+    when it is down."""
+    body = get(settings, "/_cluster/health", node=node)
     return None if body is None else str(body.get("status"))
+
+
+def formed(settings: Settings) -> bool:
+    """Whether node 1 answers with a health that serves data and sees every local node."""
+    body = get(settings, "/_cluster/health")
+    return (
+        body is not None
+        and body.get("status") in ("green", "yellow")
+        and int(body.get("number_of_nodes", 0)) >= settings.stack_es_nodes
+    )
+
+
+def node_role(settings: Settings, node: int = NODE) -> str:
+    """Node `node`'s roles (`master,data,ingest`), marked when it is the elected master."""
+    local = get(settings, "/_nodes/_local/settings", node=node) or {}
+    nodes = local.get("nodes") or {}
+    if not nodes:
+        return ""
+    node_id, info = next(iter(nodes.items()))
+    roles = ",".join(str(role) for role in info.get("roles", []))
+    state = get(settings, "/_cluster/state/master_node", node=node) or {}
+    return roles + (" (elected master)" if state.get("master_node") == node_id else "")

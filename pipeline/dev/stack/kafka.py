@@ -1,4 +1,5 @@
-"""The local single-node KRaft broker: its files, generated config, start and health probe."""
+"""The local KRaft nodes (one, or a cluster of combined broker+controller nodes): their files,
+generated config, start and health probe."""
 
 from __future__ import annotations
 
@@ -17,20 +18,40 @@ from pipeline.errors import StackError
 from pipeline.settings import Settings
 
 NODE_ID = 1
+# Replicas of the internal topics and the broker-wide defaults on a cluster of three or more.
+CLUSTER_REPLICAS = 3
+CLUSTER_MIN_ISR = 2
 SCRAM = "SCRAM-SHA-512"
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 
+def node_ids(settings: Settings) -> list[int]:
+    """The KRaft node ids of the local stack: 1 to STACK_KAFKA_BROKERS."""
+    return list(range(NODE_ID, NODE_ID + settings.stack_kafka_brokers))
+
+
+def broker_port(settings: Settings, node: int) -> int:
+    """Client port of node `node` (1-based): STACK_KAFKA_PORT + 2(node - 1)."""
+    return settings.stack_kafka_ports[node - NODE_ID]
+
+
+def controller_port(settings: Settings, node: int) -> int:
+    """Controller port of node `node`: STACK_KAFKA_CONTROLLER_PORT + 2(node - 1)."""
+    return settings.stack_kafka_controller_port + 2 * (node - NODE_ID)
+
+
 @dataclass(frozen=True)
 class KafkaPaths:
-    """Everything the broker keeps under `<state_dir>/kafka`."""
+    """Everything one node keeps under `<state_dir>/kafka` (a cluster: `<state_dir>/kafka-<n>`)."""
 
     root: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> KafkaPaths:
-        """The broker's files for these settings."""
-        return cls(settings.state_dir / "kafka")
+    def of(cls, settings: Settings, node: int = NODE_ID) -> KafkaPaths:
+        """Node `node`'s files for these settings."""
+        if settings.stack_kafka_brokers == 1:
+            return cls(settings.state_dir / "kafka")
+        return cls(settings.state_dir / f"kafka-{node}")
 
     @property
     def data(self) -> Path:
@@ -74,8 +95,10 @@ class KafkaPaths:
 
     @property
     def cluster_id_file(self) -> Path:
-        """The KRaft cluster id the storage was formatted with."""
-        return self.root / "cluster.id"
+        """The KRaft cluster id the storage was formatted with (shared by a cluster's nodes)."""
+        if self.root.name == "kafka":
+            return self.root / "cluster.id"
+        return self.root.parent / "kafka-cluster.id"
 
 
 def _jaas(module: str, **options: str) -> str:
@@ -123,13 +146,33 @@ def security_properties(
     }
 
 
+def replication_properties(brokers: int) -> dict[str, str]:
+    """Replication defaults: one replica on one node; on three or more, three replicas of
+    every internal topic and a write needs two in sync (min.insync.replicas=2)."""
+    replicas = str(min(brokers, CLUSTER_REPLICAS))
+    isr = str(CLUSTER_MIN_ISR if brokers >= CLUSTER_REPLICAS else 1)
+    return {
+        "default.replication.factor": replicas,
+        "min.insync.replicas": isr,
+        "offsets.topic.replication.factor": replicas,
+        "transaction.state.log.replication.factor": replicas,
+        "transaction.state.log.min.isr": isr,
+        "share.coordinator.state.topic.replication.factor": replicas,
+        "share.coordinator.state.topic.min.isr": isr,
+    }
+
+
 def server_properties(
-    settings: Settings, data_dir: Path, secrets: credentials.StackCredentials | None = None
+    settings: Settings,
+    data_dir: Path,
+    secrets: credentials.StackCredentials | None = None,
+    node: int = NODE_ID,
 ) -> dict[str, str]:
-    """server.properties for a combined broker+controller on loopback, sized for a laptop;
-    with SASL and ACLs when `secrets` are given (else a stack from before security)."""
-    broker = f"127.0.0.1:{settings.stack_kafka_port}"
-    controller = f"127.0.0.1:{settings.stack_kafka_controller_port}"
+    """server.properties for combined broker+controller node `node` on loopback, sized for a
+    laptop; with SASL and ACLs when `secrets` are given (else a stack from before security)."""
+    broker = f"127.0.0.1:{broker_port(settings, node)}"
+    controller = f"127.0.0.1:{controller_port(settings, node)}"
+    voters = ",".join(f"{n}@127.0.0.1:{controller_port(settings, n)}" for n in node_ids(settings))
     if secrets is not None:
         listeners = security_properties(broker, controller, secrets)
     else:
@@ -142,20 +185,13 @@ def server_properties(
         }
     return {
         "process.roles": "broker,controller",
-        "node.id": str(NODE_ID),
-        "controller.quorum.voters": f"{NODE_ID}@{controller}",
+        "node.id": str(node),
+        "controller.quorum.voters": voters,
         **listeners,
         "log.dirs": str(data_dir),
-        # One node: every internal topic must live with a single replica.
         "num.partitions": "1",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        **replication_properties(settings.stack_kafka_brokers),
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
         # Tests join and leave groups constantly; the default 3 s delay would slow every one.
         "group.initial.rebalance.delay.ms": "0",
         # Same as a stock broker and the apache/kafka image, so behaviour matches compose.
@@ -235,15 +271,19 @@ def _java_argv(classpath: str, paths: KafkaPaths, main: str, heap: str) -> list[
 
 
 def prepare(
-    settings: Settings, classpath: str, secrets: credentials.StackCredentials | None
+    settings: Settings,
+    classpath: str,
+    secrets: credentials.StackCredentials | None,
+    node: int = NODE_ID,
 ) -> KafkaPaths:
-    """Write the config and format the storage once, keeping the cluster id in the state dir."""
-    paths = KafkaPaths.of(settings)
+    """Write node `node`'s config and format its storage once, with the cluster id kept in
+    the state dir (one id for every node of a cluster)."""
+    paths = KafkaPaths.of(settings, node)
     for directory in (paths.data, paths.logs):
         directory.mkdir(parents=True, exist_ok=True)
     # it holds passwords
     process.write_private(
-        paths.config, render_properties(server_properties(settings, paths.data, secrets))
+        paths.config, render_properties(server_properties(settings, paths.data, secrets, node))
     )
     paths.log4j.write_text(log4j2_properties(paths.logs))
     if (paths.data / "meta.properties").exists():
@@ -284,9 +324,11 @@ def start(settings: Settings, classpath: str, paths: KafkaPaths) -> int:
     return child.pid
 
 
-def healthy(settings: Settings) -> bool:
-    """Whether the broker answers a metadata request on the local port."""
-    if not process.port_open(settings.stack_kafka_port):
+def healthy(settings: Settings, node: int = NODE_ID) -> bool:
+    """Whether node `node` answers a metadata request on its port and counts as a broker of
+    the cluster."""
+    port = broker_port(settings, node)
+    if not process.port_open(port):
         return False
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
@@ -298,18 +340,67 @@ def healthy(settings: Settings) -> bool:
     try:
         admin = new_kafka_client(
             KafkaAdminClient,
-            bootstrap_servers=f"127.0.0.1:{settings.stack_kafka_port}",
+            bootstrap_servers=f"127.0.0.1:{port}",
             client_id="ct-pipeline-stack-probe",
             request_timeout_ms=5000,
             bootstrap_timeout_ms=5000,
             **credentials.admin_kafka_options(settings.state_dir),
         )
         try:
-            admin.list_topics()
+            brokers = admin.describe_cluster()["brokers"]
         finally:
             admin.close()
     except (KafkaError, OSError):
         return False
     finally:
         kafka_log.setLevel(level)
-    return True
+    return any(b.get("broker_id") == node and not b.get("is_fenced") for b in brokers)
+
+
+def _find_leader(value: object) -> int | None:
+    if isinstance(value, dict):
+        if isinstance(value.get("leader_id"), int):
+            return int(value["leader_id"])
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = _find_leader(item)
+            if found is not None:
+                return found
+    return None
+
+
+def quorum_leader(settings: Settings) -> int | None:
+    """The node id of the active KRaft controller (the metadata quorum's leader), or None
+    when no node answers. Asks the nodes one at a time: one just killed may still hold its
+    port for a moment, and a client bootstrapped at it alone would give up."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    kafka_log = logging.getLogger("kafka")
+    level = kafka_log.level
+    kafka_log.setLevel(logging.CRITICAL)
+    try:
+        for port in settings.stack_kafka_ports:
+            if not process.port_open(port):
+                continue
+            try:
+                admin = new_kafka_client(
+                    KafkaAdminClient,
+                    bootstrap_servers=f"127.0.0.1:{port}",
+                    client_id="ct-pipeline-stack-probe",
+                    request_timeout_ms=5000,
+                    bootstrap_timeout_ms=5000,
+                    **credentials.admin_kafka_options(settings.state_dir),
+                )
+                try:
+                    leader = _find_leader(admin.describe_metadata_quorum())
+                finally:
+                    admin.close()
+            except (KafkaError, OSError):
+                continue
+            if leader is not None and leader >= 0:
+                return leader
+        return None
+    finally:
+        kafka_log.setLevel(level)
