@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import Producer as AiokafkaProducer
 
 from pipeline.clients import with_local_credentials
 from pipeline.enrich.incidents.step import Incidents
@@ -115,12 +116,28 @@ def max_buffered_bytes(settings: Settings, partitions: int, agents: int = 4) -> 
     return int(fetched + agents * per_agent * FETCH_BYTES_PER_PARTITION)
 
 
+class IdempotentProducer(AiokafkaProducer):
+    """faust's aiokafka producer with idempotence as well as acks=all: a dead-letter send that
+    is retried after a broker or leader loss is written once (faust turns idempotence on only
+    inside exactly-once transactions)."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class WorkerApp(faust.App):
+    """The faust app whose producer (dead letters) is idempotent."""
+
+    def _new_producer(self) -> IdempotentProducer:
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+
 def create_app(settings: Settings, processor: BatchProcessor) -> tuple[faust.App, Runtime]:
     """Build the faust app and the `Runtime` its agents feed `processor` through; the runtime
     is built with its dead-letter sender, which needs the app's dead-letter topic."""
     datadir = settings.state_dir / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = WorkerApp(
         settings.consumer_group,
         broker=broker_url(settings),
         broker_credentials=broker_credentials(with_local_credentials(settings)),
