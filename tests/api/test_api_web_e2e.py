@@ -5,8 +5,9 @@ of each page (`$PIPELINE_TEST_ARTIFACTS`, default `test-artifacts/`, git-ignored
 never receives a restricted value, on any page or in any answer the page gets, and axe-core
 finds no serious or critical violation on any of them.
 
-On the local stack the run makes (or reuses) the session state dir's local keys: a state dir
-of its own would need a stack of its own. Elsewhere it signs in with the key it is given.
+On the local stack the run starts from a clean state dir of its own, as on a new machine: its
+own stack (`tests/private_stack.py`: own ports, the shared download cache) and the local keys it
+makes there. Elsewhere it signs in with the key it is given.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,12 @@ from playwright.sync_api import Page, Response, expect, sync_playwright
 from test_api_web import CHROMIUM, CHROMIUM_ARGS
 from web_axe import axe_violations, blocking
 
+from pipeline.clients import elasticsearch_client
 from pipeline.dev.demo import generate
 from pipeline.dev.first_run import keys_path
 from pipeline.settings import Settings
 from tests.harness import wait_for
+from tests.private_stack import private_stack
 from tests.run_support import KEY, ROOT, Screen, console_env, run_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -97,24 +101,52 @@ def pick_report(es: Elasticsearch, alias: str) -> dict[str, Any]:
     return max(fits, key=lambda h: sizes.get(h["_source"].get("cluster_id"), 0))
 
 
+@pytest.fixture
+def clean_run(
+    settings: Settings, console_env: dict[str, str]
+) -> Iterator[tuple[dict[str, str], Settings | None]]:
+    """The run command's environment and, on the local stack, the settings of the clean state
+    dir it starts from (its stack is taken down and the dir removed afterwards)."""
+    if not settings.uses_local_stack:
+        yield console_env, None
+        return
+    with private_stack() as private:
+        env = dict(console_env)
+        for name in ("KAFKA_BOOTSTRAP_SERVERS", "ELASTICSEARCH_URL", "PIPELINE_API_KEYS"):
+            env.pop(name, None)
+        env.update(
+            PIPELINE_STATE_DIR=str(private.state_dir),
+            STACK_KAFKA_PORT=str(private.stack_kafka_port),
+            STACK_KAFKA_CONTROLLER_PORT=str(private.stack_kafka_controller_port),
+            STACK_ES_PORT=str(private.stack_es_port),
+            STACK_KAFKA_HEAP=private.stack_kafka_heap,
+            STACK_ES_HEAP=private.stack_es_heap,
+        )
+        assert not keys_path(private.state_dir).exists()  # nothing made before the run
+        yield env, private
+
+
 def test_readme_run_then_sign_in_search_report_entity_cluster_in_chromium(
-    settings: Settings, es: Elasticsearch, console_env: dict[str, str]
+    es: Elasticsearch, clean_run: tuple[dict[str, str], Settings | None]
 ) -> None:
+    env, private = clean_run
     valid = sum(1 for r in generate(DEMO) if r.bad is None)
-    port = console_env["PIPELINE_API_PORT"]
-    alias = console_env["PIPELINE_INDEX_ALIAS"]
-    run = Screen(console_env, DEMO)
+    port = env["PIPELINE_API_PORT"]
+    alias = env["PIPELINE_INDEX_ALIAS"]
+    run = Screen(env, DEMO)
     try:
-        if settings.uses_local_stack:
-            deadline = time.monotonic() + 240
+        if private is not None:
+            # a stack of its own first (about a minute), then the keys it makes once
+            deadline = time.monotonic() + 420
             while time.monotonic() < deadline and not PRINTED_KEY.search(run.text):
                 run.read_for(1)
                 assert run.child.isalive(), run.text[-3000:]
             printed = PRINTED_KEY.search(run.text)
             assert printed, run.text[-3000:]
             key = printed.group(1)
-            granted = json.loads(keys_path(settings.state_dir).read_text())
+            granted = json.loads(keys_path(private.state_dir).read_text())
             assert granted[key]["role"] == "analyst"
+            es = elasticsearch_client(private)  # the run's own stack, as its admin
         else:
             key = KEY
         headers = {"X-API-Key": key, "X-Justification": "e2e browser test"}
