@@ -10,6 +10,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline import credentials
 from pipeline.clients import new_kafka_client
@@ -330,7 +331,6 @@ def healthy(settings: Settings, node: int = NODE_ID) -> bool:
     port = broker_port(settings, node)
     if not process.port_open(port):
         return False
-    from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     # kafka-python logs every failed connection attempt; a probe expects some to fail.
@@ -338,14 +338,7 @@ def healthy(settings: Settings, node: int = NODE_ID) -> bool:
     level = kafka_log.level
     kafka_log.setLevel(logging.CRITICAL)
     try:
-        admin = new_kafka_client(
-            KafkaAdminClient,
-            bootstrap_servers=f"127.0.0.1:{port}",
-            client_id="ct-pipeline-stack-probe",
-            request_timeout_ms=5000,
-            bootstrap_timeout_ms=5000,
-            **credentials.admin_kafka_options(settings.state_dir),
-        )
+        admin = _probe_admin(settings, port)
         try:
             brokers = admin.describe_cluster()["brokers"]
         finally:
@@ -355,6 +348,20 @@ def healthy(settings: Settings, node: int = NODE_ID) -> bool:
     finally:
         kafka_log.setLevel(level)
     return any(b.get("broker_id") == node and not b.get("is_fenced") for b in brokers)
+
+
+def _probe_admin(settings: Settings, port: int) -> Any:
+    """An admin client of the one node on `port`, as the stack's admin, with short timeouts."""
+    from kafka import KafkaAdminClient
+
+    return new_kafka_client(
+        KafkaAdminClient,
+        bootstrap_servers=f"127.0.0.1:{port}",
+        client_id="ct-pipeline-stack-probe",
+        request_timeout_ms=5000,
+        bootstrap_timeout_ms=5000,
+        **credentials.admin_kafka_options(settings.state_dir),
+    )
 
 
 def _find_leader(value: object) -> int | None:
@@ -374,7 +381,6 @@ def quorum_leader(settings: Settings) -> int | None:
     """The node id of the active KRaft controller (the metadata quorum's leader), or None
     when no node answers. Asks the nodes one at a time: one just killed may still hold its
     port for a moment, and a client bootstrapped at it alone would give up."""
-    from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     kafka_log = logging.getLogger("kafka")
@@ -385,14 +391,7 @@ def quorum_leader(settings: Settings) -> int | None:
             if not process.port_open(port):
                 continue
             try:
-                admin = new_kafka_client(
-                    KafkaAdminClient,
-                    bootstrap_servers=f"127.0.0.1:{port}",
-                    client_id="ct-pipeline-stack-probe",
-                    request_timeout_ms=5000,
-                    bootstrap_timeout_ms=5000,
-                    **credentials.admin_kafka_options(settings.state_dir),
-                )
+                admin = _probe_admin(settings, port)
                 try:
                     leader = _find_leader(admin.describe_metadata_quorum())
                 finally:

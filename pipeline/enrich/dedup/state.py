@@ -55,7 +55,12 @@ def template_body(index: str) -> dict[str, Any]:
 
 def ensure_state(es: Elasticsearch, index: str) -> None:
     """Create or update the template, then the index; safe to call from every worker."""
-    body = template_body(index)
+    ensure_with_template(es, index, template_body(index))
+
+
+def ensure_with_template(es: Elasticsearch, index: str, body: Mapping[str, Any]) -> None:
+    """Put the index template `body` (`index_patterns`, `priority`, `template`, `_meta`), then
+    create `index` if missing; another worker creating it at the same moment is no error."""
     es.indices.put_index_template(
         name=index,
         index_patterns=body["index_patterns"],

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from elasticsearch import BadRequestError, Elasticsearch
+from elasticsearch import Elasticsearch
 
+from pipeline.enrich.dedup.state import ensure_with_template
 from pipeline.enrich.embed import DIMS
 from pipeline.enrich.incidents.decide import Neighbour, Vector
 from pipeline.enrich.incidents.traces import Trace
@@ -77,20 +78,7 @@ def template_body(index: str) -> dict[str, Any]:
 
 def ensure_state(es: Elasticsearch, index: str) -> None:
     """Create or update the template, then the index; safe to call from every worker."""
-    body = template_body(index)
-    es.indices.put_index_template(
-        name=index,
-        index_patterns=body["index_patterns"],
-        priority=body["priority"],
-        template=body["template"],
-        meta=body["_meta"],
-    )
-    if not es.indices.exists(index=index):
-        try:
-            es.indices.create(index=index)
-        except BadRequestError as exc:  # another worker created it between exists and create
-            if exc.error != "resource_already_exists_exception":
-                raise
+    ensure_with_template(es, index, template_body(index))
 
 
 def state_doc(
