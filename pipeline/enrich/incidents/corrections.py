@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -223,12 +223,28 @@ class Corrections:
             else:
                 moves = self._move_out(correction)
             self._reassign(moves)
-            moved = [{"key": k, "doc": d, "from": f} for k, d, f, _ in moves]
-            update = {"status": CorrectionStatus.APPLIED.value, "moved": moved}
-            update["outcome"] = f"{len(moves)} report(s) moved"
-            self.es.update(index=self.index, id=correction.id, doc=update, refresh="wait_for")
-        log.info("applied incident correction %s (%s): %s", correction.id, correction.kind, update)
-        return Correction.parse(correction.id, {**_raw(correction), **update})
+            done = self._settle(
+                correction,
+                CorrectionStatus.APPLIED,
+                f"{len(moves)} report(s) moved",
+                moved=tuple((key, doc, before) for key, doc, before, _ in moves),
+            )
+        log.info("applied incident correction %s (%s): %s", done.id, done.kind, done.outcome)
+        return done
+
+    def _settle(
+        self,
+        correction: Correction,
+        status: CorrectionStatus,
+        outcome: str,
+        moved: tuple[tuple[str, str, str], ...] | None = None,
+    ) -> Correction:
+        """Store what became of `correction` (and which reports moved from where); it as now."""
+        update: dict[str, Any] = {"status": status.value, "outcome": outcome}
+        if moved is not None:
+            update["moved"] = [{"key": k, "doc": d, "from": f} for k, d, f in moved]
+        self.es.update(index=self.index, id=correction.id, doc=update, refresh="wait_for")
+        return replace(correction, status=status, outcome=outcome, moved=moved or correction.moved)
 
     def _move_out(self, correction: Correction) -> list[tuple[str, str, str, str]]:
         found = self.es.mget(index=self.state, ids=[str(correction.report)])["docs"][0]
@@ -247,28 +263,24 @@ class Corrections:
         if earlier is None or earlier.status is not CorrectionStatus.APPLIED:
             state = "missing" if earlier is None else earlier.status.value
             outcome = f"nothing to undo: correction {correction.undoes} is {state}"
-            update = {"status": CorrectionStatus.REFUSED.value, "outcome": outcome}
-        else:
-            now = self._members({"ids": {"values": [key for key, _, _ in earlier.moved]}})
-            current = {key: before for key, _, before in now}
-            moves = [
-                (key, doc, current[key], before)
-                for key, doc, before in earlier.moved
-                if key in current  # an erased report stays erased
-            ]
-            self._reassign(moves)
-            self.es.update(
-                index=self.index,
-                id=earlier.id,
-                doc={"status": CorrectionStatus.UNDONE.value},
-                refresh="wait_for",
-            )
-            update = {
-                "status": CorrectionStatus.APPLIED.value,
-                "outcome": f"{len(moves)} report(s) put back",
-            }
-        self.es.update(index=self.index, id=correction.id, doc=update, refresh="wait_for")
-        return Correction.parse(correction.id, {**_raw(correction), **update})
+            return self._settle(correction, CorrectionStatus.REFUSED, outcome)
+        now = self._members({"ids": {"values": [key for key, _, _ in earlier.moved]}})
+        current = {key: before for key, _, before in now}
+        moves = [
+            (key, doc, current[key], before)
+            for key, doc, before in earlier.moved
+            if key in current  # an erased report stays erased
+        ]
+        self._reassign(moves)
+        self.es.update(
+            index=self.index,
+            id=earlier.id,
+            doc={"status": CorrectionStatus.UNDONE.value},
+            refresh="wait_for",
+        )
+        return self._settle(
+            correction, CorrectionStatus.APPLIED, f"{len(moves)} report(s) put back"
+        )
 
     def _members(self, query: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         """(state key, report doc id, incident) of every state document `query` selects."""
@@ -293,13 +305,17 @@ class Corrections:
         helpers.bulk(self.es, state_ops, refresh=True)
         # every generation of the index that holds the report: the alias's and a reindex's
         docs = {doc: to for _, doc, _, to in moves if doc}
-        for hit in self._documents(docs):
-            self.es.update(
-                index=hit["_index"],
-                id=hit["_id"],
-                doc={"incident_id": docs[hit["_id"]]},
-                retry_on_conflict=3,
-            )
+        report_ops = (
+            {
+                "_op_type": "update",
+                "_index": hit["_index"],
+                "_id": hit["_id"],
+                "retry_on_conflict": 3,
+                "doc": {"incident_id": docs[hit["_id"]]},
+            }
+            for hit in self._documents(docs)
+        )
+        helpers.bulk(self.es, report_ops)
         self.es.indices.refresh(index=f"{self.alias}-v*", ignore_unavailable=True)
 
     def _documents(self, docs: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
@@ -313,26 +329,6 @@ class Corrections:
                 ignore_unavailable=True,
             )["hits"]["hits"]
             yield from hits
-
-
-def _raw(correction: Correction) -> dict[str, Any]:
-    return {
-        "kind": correction.kind.value,
-        "status": correction.status.value,
-        "by": correction.by,
-        "at": correction.at,
-        "why": correction.why,
-        **{
-            k: v
-            for k, v in (
-                ("incident", correction.incident),
-                ("into", correction.into),
-                ("report", correction.report),
-                ("undoes", correction.undoes),
-            )
-            if v is not None
-        },
-    }
 
 
 def pairs(corrections: Iterable[Correction]) -> Iterator[dict[str, Any]]:
