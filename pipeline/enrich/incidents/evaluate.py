@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.enrich.clusters import ClusterAssignment
-from pipeline.enrich.dedup.keys import DedupParams, report_keys
+from pipeline.enrich.dedup.keys import DedupParams, report_key, report_keys
 from pipeline.enrich.dedup.ledger import Ledger
 from pipeline.enrich.incidents.decide import IncidentParams, InMemoryIncidents, Vector
 from pipeline.enrich.incidents.traces import Trace, trace_of
@@ -88,7 +88,10 @@ def prepare(labelled: Sequence[Labelled], enricher: Enriches, embedder: Embeds) 
     params = DedupParams()
     ledger = Ledger(params.threshold)
     clusters = [ledger.assign(report_keys(report, params)) for report in reports]
-    pairs = [trace_of(_key(r, params), r, e) for r, e in zip(reports, enrichments, strict=True)]
+    pairs = [
+        trace_of(report_key(r.source.value, r.source_id), r, e)
+        for r, e in zip(reports, enrichments, strict=True)
+    ]
     traces = [trace for trace, _ in pairs]
     wanted = [i for i, c in enumerate(clusters) if not c.duplicate]
     embedded = embedder.embed([pairs[i][1] for i in wanted])
@@ -102,10 +105,6 @@ def prepare(labelled: Sequence[Labelled], enricher: Enriches, embedder: Embeds) 
         vectors=tuple(vectors),
         clusters=tuple(clusters),
     )
-
-
-def _key(report: Report, params: DedupParams) -> str:
-    return report_keys(report, params).report
 
 
 def score(prepared: Prepared, params: IncidentParams | None = None) -> PairScore:
