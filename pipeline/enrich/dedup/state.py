@@ -42,14 +42,23 @@ def state_index(alias: str) -> str:
 
 def template_body(index: str) -> dict[str, Any]:
     """Index template for the state index; its priority beats broad `<alias>-*` templates."""
+    return state_template(index, owner="pipeline.enrich.dedup", layout=1)
+
+
+def state_template(
+    index: str, *, owner: str, layout: int, properties: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An index template for one small shared state index (dedup, incidents): one shard, a
+    replica where there is a second node, nothing mapped but `properties`, and a priority
+    above broad `<alias>-*` templates."""
     return {
         "index_patterns": [index],
         "priority": 500,
         "template": {
             "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-            "mappings": {"dynamic": False, "properties": {}},
+            "mappings": {"dynamic": False, "properties": dict(properties or {})},
         },
-        "_meta": {"owner": "pipeline.enrich.dedup", "layout": 1},
+        "_meta": {"owner": owner, "layout": layout},
     }
 
 

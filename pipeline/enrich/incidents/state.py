@@ -20,7 +20,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from pipeline.enrich.dedup.state import ensure_with_template
+from pipeline.enrich.dedup.state import ensure_with_template, state_template
 from pipeline.enrich.embed import DIMS
 from pipeline.enrich.incidents.decide import Neighbour, Vector
 from pipeline.enrich.incidents.traces import Trace
@@ -44,36 +44,31 @@ def state_index(alias: str) -> str:
     return f"{alias}-incidents"
 
 
+# What the state's documents are searched by (the rest of `_source` is only read back).
+PROPERTIES: dict[str, Any] = {
+    "incident": {"type": "keyword"},
+    "doc": {"type": "keyword"},  # the report's document id in the index
+    "cluster": {"type": "keyword"},
+    "at": {"type": "date", "format": "epoch_millis"},
+    "places": {"type": "keyword"},
+    "selectors": {"type": "keyword"},
+    "region": {"type": "keyword"},
+    "source": {"type": "keyword"},
+    "vec": {
+        "type": "dense_vector",
+        "dims": DIMS,
+        "index": True,
+        "similarity": "dot_product",  # unit vectors: the cosine
+        "index_options": {"type": "int8_hnsw"},
+    },
+}
+
+
 def template_body(index: str) -> dict[str, Any]:
     """Index template for the state index (its priority beats broad `<alias>-*` templates)."""
-    return {
-        "index_patterns": [index],
-        "priority": 500,
-        "template": {
-            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-            "mappings": {
-                "dynamic": False,
-                "properties": {
-                    "incident": {"type": "keyword"},
-                    "doc": {"type": "keyword"},  # the report's document id in the index
-                    "cluster": {"type": "keyword"},
-                    "at": {"type": "date", "format": "epoch_millis"},
-                    "places": {"type": "keyword"},
-                    "selectors": {"type": "keyword"},
-                    "region": {"type": "keyword"},
-                    "source": {"type": "keyword"},
-                    "vec": {
-                        "type": "dense_vector",
-                        "dims": DIMS,
-                        "index": True,
-                        "similarity": "dot_product",  # unit vectors: the cosine
-                        "index_options": {"type": "int8_hnsw"},
-                    },
-                },
-            },
-        },
-        "_meta": {"owner": "pipeline.enrich.incidents", "layout": TEMPLATE_LAYOUT},
-    }
+    return state_template(
+        index, owner="pipeline.enrich.incidents", layout=TEMPLATE_LAYOUT, properties=PROPERTIES
+    )
 
 
 def ensure_state(es: Elasticsearch, index: str) -> None:
