@@ -63,6 +63,9 @@ class _Batch:
         self.reports = reports
         self.clusters = clusters
         self.keys = [report_key(r.source.value, r.source_id) for r in reports]
+        self.first: dict[str, int] = {}  # where each key first stands in the batch
+        for i, key in enumerate(self.keys):
+            self.first.setdefault(key, i)
         pairs = [
             trace_of(key, r, e) for key, r, e in zip(self.keys, reports, enrichments, strict=True)
         ]
@@ -169,7 +172,7 @@ class IncidentAssigner:
         cluster = batch.clusters[i]
         return not (
             cluster.duplicate
-            and (cluster.cluster_id in known or cluster.cluster_id in batch.keys[:i])
+            and (cluster.cluster_id in known or batch.first.get(cluster.cluster_id, i) < i)
         )
 
     def _embed(self, batch: _Batch, known: Mapping[str, Any]) -> None:
