@@ -12,6 +12,8 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from pipeline.api.request import size_range
 from pipeline.ingest.dlq import printable
 
 if TYPE_CHECKING:
+    from pipeline.api.client import ApiClient
     from pipeline.api.models import IncidentView, SearchPage
 
 __all__ = ["api", "audit", "search"]
@@ -208,8 +211,7 @@ def search(
     from pipeline.api.models import SearchPage
     from pipeline.ingest.sources import Source
 
-    if not justification.strip():
-        raise click.BadParameter("must say why", param_hint="--justification")
+    said_why(justification)
     try:
         source_values = [Source(s).value for s in sources]
     except ValueError as exc:
@@ -230,16 +232,30 @@ def search(
     click.echo(_unlimited(page.model_dump_json(indent=2)) if as_json else render_table(page, fold))
 
 
-def call_api(path: str, params: list[tuple[str, str]], justification: str | None) -> Any:
-    """GET `path` from the API as PIPELINE_API_KEY; a refusal ends the command in one line."""
+@contextmanager
+def api_client() -> Iterator[ApiClient]:
+    """The API as PIPELINE_API_KEY; a refusal ends the command in one line."""
     from pipeline.api.client import ApiCallError, ApiClient
     from pipeline.settings import get_settings
 
     try:
         with ApiClient(get_settings()) as client:
-            return client.get(path, params, justification=justification)
+            yield client
     except ApiCallError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def call_api(path: str, params: list[tuple[str, str]], justification: str | None) -> Any:
+    """GET `path` from the API as PIPELINE_API_KEY; a refusal ends the command in one line."""
+    with api_client() as client:
+        return client.get(path, params, justification=justification)
+
+
+def said_why(value: str, option: str = "--justification") -> str:
+    """A justification as given, stripped; a blank one is a usage error naming `option`."""
+    if not value.strip():
+        raise click.BadParameter("must say why", param_hint=option)
+    return value.strip()
 
 
 AUDIT_ACTIONS = tuple(action.value for action in Action)

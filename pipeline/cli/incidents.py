@@ -89,28 +89,21 @@ def show(incident_id: str, as_json: bool, justification: str) -> None:
     INCIDENT_ID is a report's `incident_id` (`pipeline search --fold incident` lists them).
     """
     from pipeline.api.models import IncidentView
-    from pipeline.cli.api import call_api, render_incident
+    from pipeline.cli.api import call_api, render_incident, said_why
 
-    if not justification.strip():
-        raise click.BadParameter("must say why", param_hint="--justification")
+    why = said_why(justification)
     view = IncidentView.model_validate(
-        call_api(f"/api/incidents/{quote(incident_id, safe='')}", [], justification.strip())
+        call_api(f"/api/incidents/{quote(incident_id, safe='')}", [], why)
     )
     click.echo(view.model_dump_json(indent=2) if as_json else render_incident(view))
 
 
 def _post(path: str, body: dict[str, str], justification: str) -> dict[str, object]:
-    from pipeline.api.client import ApiCallError, ApiClient
-    from pipeline.settings import get_settings
+    from pipeline.cli.api import api_client, said_why
 
-    if not justification.strip():
-        raise click.BadParameter("must say why", param_hint="--justification")
-    try:
-        with ApiClient(get_settings()) as client:
-            answer = client.post(path, body, justification=justification.strip())
-    except ApiCallError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return dict(answer)
+    why = said_why(justification)
+    with api_client() as client:
+        return dict(client.post(path, body, justification=why))
 
 
 def _said(correction: dict[str, object]) -> str:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import click
 
-from pipeline.cli.api import parse_when
+from pipeline.cli.api import api_client, parse_when, said_why
 from pipeline.ingest.dlq import printable
 
 if TYPE_CHECKING:
@@ -36,25 +35,6 @@ _justification = click.option(
     "--justification", required=True, help="Why you need this (stored in the audit trail)."
 )
 _as_json = click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
-
-
-def _said(value: str, option: str) -> str:
-    if not value.strip():
-        raise click.BadParameter("must say why", param_hint=option)
-    return value.strip()
-
-
-@contextmanager
-def _client() -> Iterator[ApiClient]:
-    """The API as PIPELINE_API_KEY; a refusal ends the command in one line."""
-    from pipeline.api.client import ApiCallError, ApiClient
-    from pipeline.settings import get_settings
-
-    try:
-        with ApiClient(get_settings()) as client:
-            yield client
-    except ApiCallError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _path(*parts: str) -> str:
@@ -153,7 +133,7 @@ def add(
     if (sources or regions) and query is None:
         raise click.UsageError("--source and --region narrow a --search")
     body: dict[str, Any] = {
-        "justification": _said(justification, "--justification"),
+        "justification": said_why(justification),
         "priority": priority,
         "restricted": restricted,
     }
@@ -163,7 +143,7 @@ def add(
         body["search"] = _search(query or "", sources, regions)
     if (expiry := _expiry(expires, days)) is not None:
         body["expiry"] = expiry
-    with _client() as client:
+    with api_client() as client:
         entry = client.post(_path("watch"), body)
     _show(entry, as_json, lambda e: "watching: " + entry_line(e))
 
@@ -173,10 +153,8 @@ def add(
 @_as_json
 def list_entries(*, justification: str, as_json: bool) -> None:
     """List your entries, newest first, live and expired ones."""
-    with _client() as client:
-        found = client.get(
-            _path("watch"), [], justification=_said(justification, "--justification")
-        )
+    with api_client() as client:
+        found = client.get(_path("watch"), [], justification=said_why(justification))
     if as_json:
         _show(found, True, str)
         return
@@ -231,11 +209,11 @@ def change(
     if (expiry := _expiry(expires, days)) is not None:
         body["expiry"] = expiry
     if new_justification is not None:
-        body["justification"] = _said(new_justification, "--new-justification")
+        body["justification"] = said_why(new_justification, "--new-justification")
     if not body:
         raise click.UsageError("nothing to change: give --target, --search, --priority, ...")
-    why = _said(justification, "--justification")
-    with _client() as client:
+    why = said_why(justification)
+    with api_client() as client:
         entry = client.patch(_path("watch", entry_id), body, justification=why)
     _show(entry, as_json, lambda e: "changed: " + entry_line(e))
 
@@ -245,8 +223,8 @@ def change(
 @_justification
 def remove(*, entry_id: str, justification: str) -> None:
     """Stop watching: delete one of your entries, whose alerts stay."""
-    why = _said(justification, "--justification")
-    with _client() as client:
+    why = said_why(justification)
+    with api_client() as client:
         client.delete(_path("watch", entry_id), justification=why)
     click.echo(f"deleted {printable(entry_id, 200)}")
 
@@ -301,8 +279,8 @@ def list_alerts(
         params.append(("since", moment.isoformat()))
     if cursor:
         params.append(("cursor", cursor))
-    why = _said(justification, "--justification")
-    with _client() as client:
+    why = said_why(justification)
+    with api_client() as client:
         found = client.get(_path("alerts"), params, justification=why)
     if as_json:
         _show(found, True, str)
@@ -319,8 +297,8 @@ def list_alerts(
 @_as_json
 def show(*, alert_id: str, justification: str, as_json: bool) -> None:
     """Show one of your alerts and the reports it counts."""
-    why = _said(justification, "--justification")
-    with _client() as client:
+    why = said_why(justification)
+    with api_client() as client:
         view = client.get(_path("alerts", alert_id), [], justification=why)
     if as_json:
         _show(view, True, str)
@@ -345,8 +323,8 @@ def ack(
 ) -> None:
     """Acknowledge one of your alerts: that you read it, and what it was."""
     body = {"outcome": outcome, **({"note": note} if note else {})}
-    why = _said(justification, "--justification")
-    with _client() as client:
+    why = said_why(justification)
+    with api_client() as client:
         alert = client.post(_path("alerts", alert_id, "ack"), body, justification=why)
     _show(alert, as_json, alert_line)
 
@@ -399,13 +377,13 @@ def tail(*, interval: float, justification: str) -> None:
     A change is another report in an alert's cluster or an acknowledgement. The API is asked
     every --interval seconds.
     """
-    why = _said(justification, "--justification")
+    why = said_why(justification)
 
     def ready() -> None:
         click.echo(f"following your alerts every {interval:g} s; Ctrl-C stops", err=True)
 
     try:
-        with _client() as client:
+        with api_client() as client:
             follow(client, why, interval_s=interval, ready=ready)
     except KeyboardInterrupt:
         return
