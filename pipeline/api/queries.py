@@ -339,7 +339,7 @@ def incident_body(incident_id: str, restricted: bool) -> dict[str, Any]:
 def knn_state_body(
     vector: list[float], k: int, params: SearchParams | None = None
 ) -> dict[str, Any]:
-    """kNN over the incident state's vectors (`<alias>-incidents`), filtered by what the state
+    """kNN over the incident state's vectors (`<alias>-incidents-*`), filtered by what the state
     holds of a report (source, region, time); the rest of a search's filters apply after."""
     filters: list[dict[str, Any]] = []
     if params is not None:

@@ -27,7 +27,7 @@ from pipeline.api.models import (
     SimilarView,
 )
 from pipeline.enrich.dedup.keys import report_key
-from pipeline.enrich.incidents.state import state_index
+from pipeline.enrich.incidents import state as incident_state
 from pipeline.enrich.mentions import EntityType
 from pipeline.errors import PipelineError, RequestRejected, map_es_errors
 from pipeline.settings import COMMON_SELECTOR_CLUSTERS
@@ -316,7 +316,9 @@ class SearchService:
         try:
             with _translate("find reports by meaning"):
                 found = self.es.search(
-                    index=state_index(self.alias), body=queries.knn_state_body(vector, k, params)
+                    index=incident_state.partitions(self.alias),
+                    body=queries.knn_state_body(vector, k, params),
+                    allow_no_indices=True,
                 )["hits"]["hits"]
         except _MissingIndexError:
             return []
@@ -399,13 +401,13 @@ class SearchService:
         none of its own); None before incidents were assigned to it."""
         try:
             with _translate("read a report's vector"):
-                docs = self.es.mget(
-                    index=state_index(self.alias), ids=[key, *([cluster] if cluster else [])]
-                )["docs"]
+                stored = incident_state.fetch(
+                    self.es, self.alias, [key, *([cluster] if cluster else [])]
+                )
         except _MissingIndexError:
             return None
-        for doc in docs:
-            vector = (doc.get("_source") or {}).get("vec") if doc.get("found") else None
+        for wanted in (key, cluster):
+            vector = stored.get(wanted, {}).get("vec") if wanted else None
             if vector:
                 return [float(x) for x in vector]
         return None

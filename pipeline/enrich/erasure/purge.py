@@ -3,10 +3,10 @@
 For each `source:id`: its document in every generation behind the alias (`<alias>-v*`,
 whatever reindex left, the reindex target included), its dedup answer and claims (repaired
 for the cluster's remaining members, pipeline/enrich/erasure/clusters.py), its incident state
-(vector, trace and answer in `<alias>-incidents`; the incident goes on with its other reports,
-under the same id), and its alert hits
-in `<alias>-alerts` (an alert first raised by it is handed to its next hit, or deleted when it
-has none). Idempotent: purging twice, or from two workers at once, ends the same.
+(vector, trace and answer in its week's `<alias>-incidents-<week>`; the incident goes on with
+its other reports, under the same id), and its alert hits in `<alias>-alerts` (an alert
+first raised by it is handed to its next hit, or deleted when it has none). Idempotent:
+purging twice, or from two workers at once, ends the same.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.enrich.dedup import state
 from pipeline.enrich.dedup.keys import DedupParams, ReportKeys, report_key, report_keys
 from pipeline.enrich.erasure.clusters import repair_cluster
-from pipeline.enrich.incidents.state import state_index as incident_state_index
+from pipeline.enrich.incidents import state as incident_state
 from pipeline.enrich.watch.alerts import alerts_index
 from pipeline.errors import PipelineError, map_es_errors
 from pipeline.index.document import doc_id
@@ -160,11 +160,11 @@ class Purger:
         return sum(1 for item in response["items"] if item["delete"]["status"] == 200)
 
     def _purge_incidents(self, keys: list[str]) -> int:
-        index = incident_state_index(self.alias)
         with map_es_errors("delete erased incident state"):
-            if not keys or not self.es.indices.exists(index=index):
+            weeks = incident_state.locate(self.es, self.alias, keys) if keys else {}
+            if not weeks:
                 return 0
-            operations = [{"delete": {"_index": index, "_id": key}} for key in keys]
+            operations = [{"delete": {"_index": week, "_id": key}} for key, week in weeks.items()]
             response = self.es.bulk(operations=operations, refresh=True)
         return sum(1 for item in response["items"] if item["delete"]["status"] == 200)
 

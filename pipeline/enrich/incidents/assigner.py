@@ -2,12 +2,13 @@
 
 The slow part, the vectors, is made before the lease: the batch's own state is read first, so
 a replayed report (its answer stored) and a near-duplicate whose cluster already has an incident
-are never embedded. Under the lease (the dedup lock's mechanism on the incident index) the
-batch is read again, the kNN neighbours of the rest are fetched in one `msearch`, the rule
-(`pipeline.enrich.incidents.decide`) decides each report in batch order, seeing the batch's
-earlier reports as well, and the answers are created (never overwritten) and refreshed, so the
-next batch of any worker finds them. Two workers thus decide as one would, taking the batches
-in lock order; a replay gets the stored answers back.
+are never embedded. Under the lease (the dedup lock's mechanism on `<alias>-incidents`) the
+batch is read again, the kNN neighbours of the rest are fetched in one `msearch` (each from the
+weeks its window touches), the rule (`pipeline.enrich.incidents.decide`) decides each report in
+batch order, seeing the batch's earlier reports as well, and the answers are created in their
+weeks' indices (never overwritten) and refreshed, so the next batch of any worker finds them.
+Two workers thus decide as one would, taking the batches in lock order; a replay gets the
+stored answers back.
 """
 
 from __future__ import annotations
@@ -97,14 +98,15 @@ class IncidentAssigner:
         self._looked: float | None = None
         self.embedder = embedder
         self.params = params or IncidentParams(window_s=settings.incident_window_h * 3600.0)
-        self.index = state.state_index(settings.index_alias)
+        self.alias = settings.index_alias
+        self.index = state.state_index(settings.index_alias)  # the lease's
         self.lock_ttl_s = settings.dedup_lock_ttl_s
         self.lock_wait_s = settings.dedup_lock_wait_s
 
     def ensure(self) -> None:
         """Create the state index and its template if missing (idempotent)."""
         with map_es_errors("ensure incident state"):
-            state.ensure_state(self.es, self.index)
+            state.ensure_state(self.es, self.alias)
         if self.corrections is not None:
             self.corrections.ensure()
 
@@ -145,9 +147,9 @@ class IncidentAssigner:
             return []
         batch = _Batch(reports, enrichments, clusters)
         with map_es_errors("incident assign"):
-            self._embed(batch, lease.fetch(self.es, self.index, batch.ids()))
+            self._embed(batch, state.fetch(self.es, self.alias, batch.ids()))
             with lease.locked(self.es, self.index, self.lock_ttl_s, self.lock_wait_s) as held:
-                known = lease.fetch(self.es, self.index, batch.ids())
+                known = state.fetch(self.es, self.alias, batch.ids())
                 self._embed(batch, known)  # only what appeared or vanished meanwhile
                 answers, docs = self._decide(batch, known)
                 if held.expired():
@@ -155,11 +157,9 @@ class IncidentAssigner:
                         "incident lease expired before writing; retry the batch",
                         reason=Unavailability.LOCK_BUSY,
                     )
-                taken = lease.create_all(self.es, self.index, docs)
-                if docs:
-                    self.es.indices.refresh(index=self.index)
+                taken = state.write(self.es, self.alias, docs)
                 if taken:  # someone answered for these first: theirs is the answer
-                    stored = lease.fetch(self.es, self.index, taken)
+                    stored = state.fetch(self.es, self.alias, taken)
                     answers = [
                         _answer(key, stored[key]) if key in stored else a
                         for key, a in zip(batch.keys, answers, strict=True)
@@ -196,7 +196,7 @@ class IncidentAssigner:
         ]
         found = state.neighbours(
             self.es,
-            self.index,
+            self.alias,
             [(batch.traces[i], _vector(batch, i)) for i in searched],
             k=self.params.neighbours,
             window_s=self.params.window_s,

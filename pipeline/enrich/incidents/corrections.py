@@ -26,7 +26,7 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
-from pipeline.enrich.incidents.state import state_index
+from pipeline.enrich.incidents import state
 from pipeline.errors import map_es_errors
 
 __all__ = [
@@ -139,7 +139,6 @@ class Corrections:
         self.es = es
         self.alias = alias
         self.index = corrections_index(alias)
-        self.state = state_index(alias)
 
     # --- recording (the API) ------------------------------------------------------------------
 
@@ -247,11 +246,13 @@ class Corrections:
         return replace(correction, status=status, outcome=outcome, moved=moved or correction.moved)
 
     def _move_out(self, correction: Correction) -> list[tuple[str, str, str, str]]:
-        found = self.es.mget(index=self.state, ids=[str(correction.report)])["docs"][0]
-        if not found.get("found"):
+        found = state.fetch(self.es, self.alias, [str(correction.report)]).get(
+            str(correction.report)
+        )
+        if found is None:
             return []
-        cluster = found["_source"].get("cluster") or correction.report
-        incident = correction.incident or found["_source"]["incident"]
+        cluster = found.get("cluster") or correction.report
+        incident = correction.incident or found["incident"]
         members = self._members(
             {"bool": {"filter": [{"term": {"cluster": cluster}}, {"term": {"incident": incident}}]}}
         )
@@ -285,10 +286,12 @@ class Corrections:
     def _members(self, query: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         """(state key, report doc id, incident) of every state document `query` selects."""
         hits = self.es.search(
-            index=self.state,
+            index=state.partitions(self.alias),
             query=dict(query),
             size=_MOST,
             source_includes=["incident", "doc"],
+            ignore_unavailable=True,
+            allow_no_indices=True,
         )["hits"]["hits"]
         return [
             (h["_id"], str(h["_source"].get("doc", "")), h["_source"]["incident"]) for h in hits
@@ -298,9 +301,11 @@ class Corrections:
         """Give each (key, doc, from, to) its new incident in the state and in the index."""
         if not moves:
             return
+        weeks = state.locate(self.es, self.alias, [key for key, _, _, _ in moves])
         state_ops = (
-            {"_op_type": "update", "_index": self.state, "_id": key, "doc": {"incident": to}}
+            {"_op_type": "update", "_index": weeks[key], "_id": key, "doc": {"incident": to}}
             for key, _, _, to in moves
+            if key in weeks  # erased meanwhile: stays erased
         )
         helpers.bulk(self.es, state_ops, refresh=True)
         # every generation of the index that holds the report: the alias's and a reindex's

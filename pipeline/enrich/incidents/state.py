@@ -1,26 +1,40 @@
-"""The incident state index in Elasticsearch: every report's vector, trace and incident.
+"""The incident state in Elasticsearch: every report's vector, trace and incident, by week.
 
-One index, `<alias>-incidents`, shared by every worker, holds:
+The state lives in one index per ISO week of the reports' `received_at`, all shared by every
+worker, and one small index holding the lease:
 
-    <report key>   {"incident", "doc", "at", "places", "selectors", "region", "source",
-                    "cluster", "vec"?}
-    lock           the lease that serialises decisions (`pipeline.enrich.dedup.state.locked`)
+    <alias>-incidents-<yyyy>w<ww>   <report key>  {"incident", "doc", "at", "places",
+                                                   "selectors", "region", "source", "cluster",
+                                                   "vec"?}
+    <alias>-incidents               lock          the lease that serialises decisions
+                                                  (`pipeline.enrich.dedup.state.locked`)
+
+Why weeks: a report's neighbours are searched within the window (72 h either side), so a kNN
+reads the one or two weeks the window touches, never the whole history, and its cost stays
+that of a week's reports however much state there is (`python -m bench.incidents`). A week
+that no window reaches any more is merged to one segment when the next week opens
+(`settle`): fewer, larger HNSW graphs for late reports and semantic search. Reads by report
+key search every week (`fetch`): a revised report may arrive in another week than its first
+version, and must still find its answer there.
 
 `vec` is the report's sentence vector, a `dense_vector` searched by kNN over quantised HNSW
 (`int8_hnsw`, four times smaller than float vectors in memory); a near-duplicate has none (it
 joins its cluster's incident and would only crowd the neighbours). Documents are created once
 and changed only by analysts' corrections (`pipeline.enrich.incidents.corrections`), so a
-replay finds its earlier answer. The reports index carries only `incident_id`.
+replay finds its earlier answer. Every write is refreshed before the lease is let go, so the
+next holder's searches see it. The reports index carries only `incident_id`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
 
-from pipeline.enrich.dedup.state import ensure_with_template, state_template
+from pipeline.enrich.dedup.state import create_all, ensure_with_template, state_template
 from pipeline.enrich.embed import DIMS
 from pipeline.enrich.incidents.decide import Neighbour, Vector
 from pipeline.enrich.incidents.traces import Trace
@@ -29,19 +43,57 @@ from pipeline.errors import es_failure_reason, unavailable
 __all__ = [
     "TEMPLATE_LAYOUT",
     "ensure_state",
+    "fetch",
+    "knn_body",
+    "locate",
     "neighbours",
     "parse_trace",
+    "partition",
+    "partitions",
+    "partitions_near",
+    "settle",
     "state_doc",
     "state_index",
+    "write",
 ]
 
-TEMPLATE_LAYOUT = 1
+log = logging.getLogger(__name__)
+
+TEMPLATE_LAYOUT = 2  # 2: weekly partitions, 300-wide vectors
 _SOURCE = ["incident", "at", "places", "selectors", "region"]
+_IDS_CHUNK = 1_000
+_LIVE_WEEKS = 2  # the weeks a new report's window reaches: never merged by `settle`
 
 
 def state_index(alias: str) -> str:
-    """The incident state index of the pipeline whose analysts' alias is `alias`."""
+    """The index of the lease over the incident state of the pipeline whose analysts' alias is
+    `alias` (it holds no reports)."""
     return f"{alias}-incidents"
+
+
+def partitions(alias: str) -> str:
+    """The pattern of every week's state index: what searches by key or by meaning read."""
+    return f"{state_index(alias)}-*"
+
+
+def partition(alias: str, at: float) -> str:
+    """The state index of the ISO week (UTC) that epoch second `at` falls in."""
+    year, week, _ = datetime.fromtimestamp(at, UTC).isocalendar()
+    return f"{state_index(alias)}-{year}w{week:02d}"
+
+
+def partitions_near(alias: str, at: float, window_s: float) -> list[str]:
+    """The weeks `[at - window_s, at + window_s]` touches, oldest first (two for 72 h)."""
+    moment = datetime.fromtimestamp(at - window_s, UTC)
+    end = datetime.fromtimestamp(at + window_s, UTC)
+    names: list[str] = []
+    while True:
+        name = partition(alias, moment.timestamp())
+        if name not in names:
+            names.append(name)
+        if moment >= end:
+            return names
+        moment = min(end, moment + timedelta(days=1))
 
 
 # What the state's documents are searched by (the rest of `_source` is only read back).
@@ -64,16 +116,33 @@ PROPERTIES: dict[str, Any] = {
 }
 
 
-def template_body(index: str) -> dict[str, Any]:
-    """Index template for the state index (its priority beats broad `<alias>-*` templates)."""
-    return state_template(
-        index, owner="pipeline.enrich.incidents", layout=TEMPLATE_LAYOUT, properties=PROPERTIES
+# Fewer, larger segments in the weeks still being written: a kNN searches every segment's HNSW
+# graph, so its cost follows the segment count more than the document count (bench.incidents).
+# A week is small (~25k reports, ~90 MB), so merging more eagerly costs little.
+MERGE_SETTINGS: dict[str, Any] = {
+    "index.merge.policy.segments_per_tier": 4,
+    "index.merge.policy.floor_segment": "16mb",
+}
+
+
+def template_body(alias: str) -> dict[str, Any]:
+    """Index template for the lease's index and every week's (its priority beats broad
+    `<alias>-*` templates)."""
+    body = state_template(
+        state_index(alias),
+        owner="pipeline.enrich.incidents",
+        layout=TEMPLATE_LAYOUT,
+        properties=PROPERTIES,
     )
+    body["index_patterns"] = [state_index(alias), partitions(alias)]
+    body["template"]["settings"].update(MERGE_SETTINGS)
+    return body
 
 
-def ensure_state(es: Elasticsearch, index: str) -> None:
-    """Create or update the template, then the index; safe to call from every worker."""
-    ensure_with_template(es, index, template_body(index))
+def ensure_state(es: Elasticsearch, alias: str) -> None:
+    """Create or update the template, then the lease's index; safe to call from every worker
+    (a week's index is created by the first write into it)."""
+    ensure_with_template(es, state_index(alias), template_body(alias))
 
 
 def state_doc(
@@ -113,7 +182,8 @@ def parse_trace(key: str, source: Mapping[str, Any]) -> Trace:
     )
 
 
-def _knn_body(trace: Trace, vector: Vector, k: int, window_s: float) -> dict[str, Any]:
+def knn_body(trace: Trace, vector: Vector, k: int, window_s: float) -> dict[str, Any]:
+    """The search for `trace`'s `k` nearest stored reports within `window_s` of it."""
     at_ms = int(trace.at * 1000)
     window_ms = int(window_s * 1000)
     return {
@@ -131,25 +201,26 @@ def _knn_body(trace: Trace, vector: Vector, k: int, window_s: float) -> dict[str
 
 def neighbours(
     es: Elasticsearch,
-    index: str,
+    alias: str,
     queries: Sequence[tuple[Trace, Vector]],
     *,
     k: int,
     window_s: float,
 ) -> list[list[Neighbour]]:
-    """Each query's `k` nearest stored reports within `window_s`, one `msearch` for all."""
+    """Each query's `k` nearest stored reports within `window_s`, one `msearch` for all, each
+    search reading only the weeks its window touches (a week not written yet is no error)."""
     if not queries:
         return []
     searches: list[Mapping[str, Any]] = []
     for trace, vector in queries:
-        searches += [{"index": index}, _knn_body(trace, vector, k, window_s)]
+        weeks = ",".join(partitions_near(alias, trace.at, window_s))
+        header = {"index": weeks, "ignore_unavailable": True, "allow_no_indices": True}
+        searches += [header, knn_body(trace, vector, k, window_s)]
     response = es.msearch(searches=searches)
     out: list[list[Neighbour]] = []
     for (trace, _), result in zip(queries, response["responses"], strict=True):
         if "error" in result:
-            error = result["error"] if isinstance(result["error"], dict) else {}
-            reason = es_failure_reason(result.get("status"), error.get("type"), error.get("reason"))
-            raise unavailable(f"incident kNN on {index}: {error.get('type')}", reason)
+            _raise(f"incident kNN on {partitions(alias)}", result.get("status"), result["error"])
         out.append(
             [
                 Neighbour(
@@ -162,3 +233,97 @@ def neighbours(
             ]
         )
     return out
+
+
+def _raise(action: str, status: int | None, error: Any) -> NoReturn:
+    error = error if isinstance(error, dict) else {}
+    reason = es_failure_reason(status, error.get("type"), error.get("reason"))
+    raise unavailable(f"{action}: {error.get('type')}", reason)
+
+
+def _hits(
+    es: Elasticsearch, alias: str, ids: Iterable[str], source: bool
+) -> Iterable[Mapping[str, Any]]:
+    """The state documents of `ids`, whichever week holds them (a search: it sees what was
+    refreshed, which every write under the lease is). A shard that could not answer raises
+    `SearchUnavailable`: read as "not found" it would decide a report a second time."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _IDS_CHUNK):
+        chunk = wanted[start : start + _IDS_CHUNK]
+        response = es.search(
+            index=partitions(alias),
+            query={"ids": {"values": chunk}},
+            size=len(chunk),
+            source=source,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
+        shards = response.get("_shards", {})
+        if shards.get("failed"):
+            failure = (shards.get("failures") or [{}])[0]
+            _raise(
+                f"incident state read of {partitions(alias)}",
+                failure.get("status"),
+                failure.get("reason"),
+            )
+        yield from response["hits"]["hits"]
+
+
+def fetch(es: Elasticsearch, alias: str, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+    """`_source` of every stored report among `ids` (report keys), from any week."""
+    return {hit["_id"]: hit["_source"] for hit in _hits(es, alias, ids, source=True)}
+
+
+def locate(es: Elasticsearch, alias: str, ids: Iterable[str]) -> dict[str, str]:
+    """The week's index that holds each stored report among `ids`."""
+    return {hit["_id"]: hit["_index"] for hit in _hits(es, alias, ids, source=False)}
+
+
+def write(es: Elasticsearch, alias: str, docs: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Create each decided report's document in its week's index (created, and older weeks
+    settled, on first use), never overwriting one; refresh what was written; return the keys
+    already stored there (someone decided them first)."""
+    weeks: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for key, doc in docs.items():
+        weeks.setdefault(partition(alias, int(doc["at"]) / 1000), {})[key] = doc
+    taken: set[str] = set()
+    opened = False
+    for week, batch in sorted(weeks.items()):
+        opened |= _ensure_week(es, week)
+        taken |= create_all(es, week, batch)
+    if weeks:
+        es.indices.refresh(index=",".join(sorted(weeks)))
+    if opened:
+        settle(es, alias)
+    return taken
+
+
+def _ensure_week(es: Elasticsearch, week: str) -> bool:
+    """Create a week's index if missing (the template gives its mapping); True if this call
+    created it."""
+    if es.indices.exists(index=week):
+        return False
+    try:
+        es.indices.create(index=week)
+    except BadRequestError as exc:  # another worker created it between exists and create
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
+def settle(es: Elasticsearch, alias: str) -> list[str]:
+    """Ask Elasticsearch to merge every week but the newest `_LIVE_WEEKS` to one segment, in
+    the background (a week already merged costs nothing); the weeks asked. An optimisation
+    only: a refusal is logged, never raised."""
+    try:
+        names = sorted(es.indices.get(index=partitions(alias), allow_no_indices=True))
+        older = names[:-_LIVE_WEEKS]
+        if older:
+            es.indices.forcemerge(
+                index=",".join(older), max_num_segments=1, wait_for_completion=False
+            )
+        return older
+    except (ApiError, TransportError) as exc:  # housekeeping, never a batch failure
+        log.warning("could not merge settled incident weeks of %s: %s", alias, exc)
+        return []

@@ -12,11 +12,12 @@ from elasticsearch import Elasticsearch
 
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.dedup.keys import report_key
-from pipeline.enrich.embed import Embedder
+from pipeline.enrich.embed import DIMS, Embedder
 from pipeline.enrich.extract import Enricher
+from pipeline.enrich.incidents import state
 from pipeline.enrich.incidents.assigner import IncidentAssigner
 from pipeline.enrich.incidents.decide import IncidentAssignment
-from pipeline.enrich.incidents.state import state_index
+from pipeline.errors import SearchUnavailable
 from pipeline.ingest.report import Origin, Report
 from pipeline.ingest.sources import TOPIC_BY_SOURCE, Source
 from pipeline.settings import Settings
@@ -127,7 +128,7 @@ def test_a_replay_gets_the_stored_answers_and_embeds_nothing(
 
     replayer = IncidentAssigner(es, incident_settings, Refuses())  # type: ignore[arg-type]
     assert assign(replayer, batch) == first
-    index = state_index(incident_settings.index_alias)
+    index = state.partitions(incident_settings.index_alias)
     es.indices.refresh(index=index)
     assert es.count(index=index, query={"exists": {"field": "incident"}})["count"] == 3
 
@@ -140,7 +141,8 @@ def test_a_near_duplicate_joins_its_cluster_without_a_vector(
     [a] = assign(assigner, [first])
     [b] = assign(assigner, [copy], [ClusterAssignment(opener(first).cluster_id, duplicate=True)])
     assert b == IncidentAssignment(a.incident_id, opened=False)
-    doc = es.get(index=state_index(incident_settings.index_alias), id=opener(copy).cluster_id)
+    week = state.partition(incident_settings.index_alias, copy.received_at.timestamp())
+    doc = es.get(index=week, id=opener(copy).cluster_id)
     assert "vec" not in doc["_source"]
 
 
@@ -180,3 +182,74 @@ def test_two_workers_at_once_decide_as_one_would(
     # what each worker was told is what the state holds: a replay by either agrees
     again = assign(workers[1], reports)
     assert {r.source_id: a.incident_id for r, a in zip(reports, again, strict=True)} == found
+
+
+# --- weekly partitions -----------------------------------------------------------------------
+
+SUNDAY_NIGHT = datetime(2026, 3, 15, 23, 30, tzinfo=UTC)  # ISO week 2026-W11 ends at midnight
+
+
+def at(moment: datetime, text: str, source_id: str | None = None) -> Report:
+    return report(text, minutes=int((moment - START).total_seconds() // 60), source_id=source_id)
+
+
+def test_each_report_is_stored_in_its_weeks_index_and_joins_across_the_boundary(
+    es: Elasticsearch, assigner: IncidentAssigner, incident_settings: Settings
+) -> None:
+    alias = incident_settings.index_alias
+    before = at(SUNDAY_NIGHT, EUSTON[0])
+    after = at(SUNDAY_NIGHT + timedelta(hours=1), EUSTON[1])  # Monday, week 12
+    [a] = assign(assigner, [before])
+    [b] = assign(assigner, [after])
+    assert b == IncidentAssignment(a.incident_id, opened=False)  # the window spans both weeks
+    weeks = state.locate(es, alias, [opener(before).cluster_id, opener(after).cluster_id])
+    assert weeks == {
+        opener(before).cluster_id: f"{alias}-incidents-2026w11",
+        opener(after).cluster_id: f"{alias}-incidents-2026w12",
+    }
+    # each week merges eagerly (fewer HNSW graphs for a kNN to search) and maps the vector
+    week = f"{alias}-incidents-2026w12"
+    merge = es.indices.get_settings(index=week)[week]["settings"]["index"]["merge"]["policy"]
+    assert merge["segments_per_tier"] == "4"
+    mapping = es.indices.get_mapping(index=week)[week]["mappings"]["properties"]["vec"]
+    assert mapping["dims"] == DIMS and mapping["index_options"]["type"] == "int8_hnsw"
+
+
+def test_a_revision_in_a_later_week_keeps_its_answer_and_one_document(
+    es: Elasticsearch, assigner: IncidentAssigner, incident_settings: Settings
+) -> None:
+    first = at(SUNDAY_NIGHT, EUSTON[0], source_id="rev-1")
+    [a] = assign(assigner, [first])
+    revised = at(SUNDAY_NIGHT + timedelta(days=9), OTHER[1], source_id="rev-1")  # other text
+    [b] = assign(assigner, [revised])
+    assert b == a
+    key = opener(first).cluster_id
+    assert list(state.locate(es, incident_settings.index_alias, [key]).values()) == [
+        state.partition(incident_settings.index_alias, first.received_at.timestamp())
+    ]
+
+
+def test_opening_a_week_settles_the_weeks_no_window_reaches(
+    es: Elasticsearch, assigner: IncidentAssigner, incident_settings: Settings
+) -> None:
+    alias = incident_settings.index_alias
+    for weeks_on in range(4):  # four weeks, one report each, oldest first
+        assign(assigner, [at(SUNDAY_NIGHT + timedelta(weeks=weeks_on), OTHER[weeks_on % 2])])
+    names = sorted(es.indices.get(index=state.partitions(alias)))
+    assert len(names) == 4
+    assert state.settle(es, alias) == names[:2]  # the newest two are still written to
+
+
+def test_a_week_that_cannot_be_read_stops_the_batch_instead_of_deciding_again(
+    es: Elasticsearch, assigner: IncidentAssigner, incident_settings: Settings
+) -> None:
+    alias = incident_settings.index_alias
+    first = at(SUNDAY_NIGHT, EUSTON[0])
+    assign(assigner, [first])
+    week = state.partition(alias, first.received_at.timestamp())
+    es.indices.put_settings(index=week, settings={"index.blocks.read": True})
+    try:
+        with pytest.raises(SearchUnavailable):  # a replay: read as "not found" it would re-decide
+            assign(assigner, [first])
+    finally:
+        es.indices.put_settings(index=week, settings={"index.blocks.read": False})
