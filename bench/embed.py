@@ -163,7 +163,7 @@ def main() -> None:
         )
     int8, fp32 = results["int8-onnx"], results["fp32-torch"]
     if int8 is None or fp32 is None:
-        print("\nconclusion: only one candidate ran; nothing to compare")
+        print("\nint8 vs fp32: only one of the two ran; nothing to compare")
         return
     a = np.array(int8["pairs"] + int8["texts_head"], dtype=np.float32)
     b = np.array(fp32["pairs"] + fp32["texts_head"], dtype=np.float32)
