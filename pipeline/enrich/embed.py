@@ -44,7 +44,7 @@ import orjson
 
 from pipeline.errors import ConfigError
 
-__all__ = ["DIMS", "MAX_CHARS", "MODEL_ID", "SIF_A", "Embedder"]
+__all__ = ["DIMS", "MAX_CHARS", "MODEL_ID", "SIF_A", "Embedder", "pinned_file"]
 
 MODEL_ID = "en_core_web_md-vectors-sif-wordfreq"
 DIMS = 300
@@ -77,14 +77,15 @@ _FREQUENCIES = (
 )
 
 
-def _installed_file(distribution: str, name: str, sha256: str) -> bytes:
-    """The bytes of `name` inside the installed `distribution`, if they are the pinned ones."""
+def pinned_file(distribution: str, name: str, sha256: str, install: str = INSTALL) -> bytes:
+    """The bytes of `name` inside the installed `distribution`, if they are the pinned ones;
+    else a `ConfigError` that says to run `install`."""
     try:
         path = Path(str(metadata.distribution(distribution).locate_file(name)))
     except metadata.PackageNotFoundError as exc:
-        raise ConfigError(f"package {distribution!r} is not installed: run {INSTALL}") from exc
+        raise ConfigError(f"package {distribution!r} is not installed: run {install}") from exc
     if not path.is_file():
-        raise ConfigError(f"{distribution!r} has no {name}: reinstall it with {INSTALL}")
+        raise ConfigError(f"{distribution!r} has no {name}: reinstall it with {install}")
     blob = path.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
     if digest != sha256:
@@ -132,11 +133,11 @@ class Embedder:
     @cache
     def load() -> Embedder:
         """The process's embedder, built on first call from the two packages' files."""
-        table = _table(_installed_file(*_VECTORS))
+        table = _table(pinned_file(*_VECTORS))
         key2row: dict[int, int] = msgpack.unpackb(
-            _installed_file(*_KEY2ROW), raw=False, strict_map_key=False
+            pinned_file(*_KEY2ROW), raw=False, strict_map_key=False
         )
-        strings: list[str] = orjson.loads(_installed_file(*_STRINGS))
+        strings: list[str] = orjson.loads(pinned_file(*_STRINGS))
         from spacy.strings import get_string_id  # murmurhash64: what the vectors are keyed by
 
         stop = _stop_words()
@@ -151,7 +152,7 @@ class Embedder:
                 rows[lower] = row
         del key2row, strings
         weights = dict.fromkeys(rows, 1.0)  # a word wordfreq does not know is rare
-        for word, frequency in _frequencies(_installed_file(*_FREQUENCIES)):
+        for word, frequency in _frequencies(pinned_file(*_FREQUENCIES)):
             if word in weights and weights[word] == 1.0:
                 weights[word] = SIF_A / (SIF_A + frequency)
         embedder = Embedder(table, {word: (row, weights[word]) for word, row in rows.items()})

@@ -90,12 +90,12 @@ def test_a_long_text_is_read_up_to_the_limit_only(embedder: Embedder) -> None:
 def test_a_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embed, "_VECTORS", ("no-such-vectors-package", "vectors", "0" * 64))
     with pytest.raises(ConfigError, match=r"no-such-vectors-package.*bootstrap"):
-        embed._installed_file(*embed._VECTORS)
+        embed.pinned_file(*embed._VECTORS)
 
 
 @pytest.mark.parametrize("pinned", ["_VECTORS", "_KEY2ROW", "_STRINGS", "_FREQUENCIES"])
 def test_a_file_that_is_not_the_pinned_one_is_refused(pinned: str) -> None:
     name, path, digest = getattr(embed, pinned)
-    assert embed._installed_file(name, path, digest)  # the installed one is
+    assert embed.pinned_file(name, path, digest)  # the installed one is
     with pytest.raises(ConfigError, match="not the pinned file"):
-        embed._installed_file(name, path, "0" * 64)
+        embed.pinned_file(name, path, "0" * 64)
