@@ -12,6 +12,7 @@ from elasticsearch import Elasticsearch, helpers
 from pipeline.enrich.dedup.keys import report_key
 from pipeline.enrich.embed import Embedder
 from pipeline.enrich.extract import Enricher
+from pipeline.enrich.incidents import state
 from pipeline.enrich.incidents.assigner import IncidentAssigner
 from pipeline.enrich.incidents.corrections import (
     CorrectionKind,
@@ -115,3 +116,28 @@ def test_merge_move_out_and_undo_change_state_and_index_and_a_replay_keeps_them(
 
     judged = list(pairs(corrections.recent()))
     assert {"correction": move.id, "judgement": "apart", "reports": [key], "from": euston} in judged
+
+
+def test_a_merge_and_its_undo_reach_reports_in_other_weeks(
+    es: Elasticsearch,
+    enricher: Enricher,
+    deployment: tuple[Settings, IncidentAssigner, Corrections],
+) -> None:
+    """The state is by week: a correction finds each report in the week that holds it."""
+    settings, assigner, corrections = deployment
+    alias = settings.index_alias
+    week = 7 * 24 * 60
+    first = ingest(es, enricher, assigner, alias, [report(EUSTON[0], 0, "w0")])
+    later = ingest(es, enricher, assigner, alias, [report(EUSTON[1], 2 * week, "w2")])
+    assert first["w0"] != later["w2"]  # two weeks apart: outside the window
+    assert len(es.indices.get(index=state.partitions(alias))) == 2
+    merge = corrections.record(
+        CorrectionKind.MERGE, "alice", "one long campaign", incident=later["w2"], into=first["w0"]
+    )
+    assigner.apply_corrections(now=True)
+    assert indexed(es, alias) == {"w0": first["w0"], "w2": first["w0"]}
+    stored = state.fetch(es, alias, [report_key("public_report", "w2")])
+    assert stored[report_key("public_report", "w2")]["incident"] == first["w0"]
+    corrections.record(CorrectionKind.UNDO, "alice", "not after all", undoes=merge.id)
+    assigner.apply_corrections(now=True)
+    assert indexed(es, alias) == {"w0": first["w0"], "w2": later["w2"]}
