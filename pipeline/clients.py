@@ -159,7 +159,8 @@ def kafka_config(
 def elasticsearch_client(
     settings: Settings, *, identity: str | None = None, **overrides: Any
 ) -> Elasticsearch:
-    """A synchronous Elasticsearch client for the configured cluster or the local node."""
+    """A synchronous Elasticsearch client for the configured cluster or the local stack, over
+    every node it names (a request that fails on one node is retried on another)."""
     settings = with_local_credentials(settings, identity)
     options: dict[str, Any] = {"request_timeout": 30}
     if settings.elasticsearch_api_key is not None:
@@ -172,4 +173,4 @@ def elasticsearch_client(
     if settings.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(settings.elasticsearch_ca_certs)
     options.update(overrides)
-    return Elasticsearch(settings.es_url, **options)
+    return Elasticsearch(settings.es_urls, **options)

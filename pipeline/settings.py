@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     elasticsearch_url: str = Field(
         "",
         validation_alias=_env("ELASTICSEARCH_URL"),
-        description="Elasticsearch base URL; empty means the local stack.",
+        description=(
+            "Elasticsearch base URL, or several comma-separated (the clients spread requests "
+            "over them and retry another when one fails); empty means the local stack."
+        ),
     )
     elasticsearch_username: str | None = Field(
         None, validation_alias=_env("ELASTICSEARCH_USERNAME"), description="Basic-auth user."
@@ -470,9 +473,22 @@ class Settings(BaseSettings):
         return [self.stack_kafka_port + 2 * n for n in range(self.stack_kafka_brokers)]
 
     @property
+    def es_urls(self) -> list[str]:
+        """Every Elasticsearch URL the clients use: the configured ones, else each local node's
+        (node 1 first)."""
+        if self.elasticsearch_url:
+            return [url.strip() for url in self.elasticsearch_url.split(",") if url.strip()]
+        return [f"http://127.0.0.1:{self.stack_es_port + n}" for n in range(self.stack_es_nodes)]
+
+    @property
     def es_url(self) -> str:
-        """The Elasticsearch URL to use, falling back to the local node."""
-        return self.elasticsearch_url or f"http://127.0.0.1:{self.stack_es_port}"
+        """The first Elasticsearch URL (what a one-line summary names)."""
+        return self.es_urls[0]
+
+    @property
+    def es_hosts(self) -> str:
+        """`es_urls` as `PIPELINE_ELASTICSEARCH_URL` takes them, for a child process."""
+        return ",".join(self.es_urls)
 
 
 @lru_cache(maxsize=1)

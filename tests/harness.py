@@ -44,7 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 def stack_env(settings: Settings, identity: str = "admin") -> dict[str, str]:
     """Environment variables that point a command at `settings`' cluster, logged in as
     `identity` when the local stack runs with security (its credentials file holds them)."""
-    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_servers, "ELASTICSEARCH_URL": settings.es_url}
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_servers,
+        "ELASTICSEARCH_URL": settings.es_hosts,
+    }
     env.update(identity_env(settings, identity))
     return env
 

@@ -41,7 +41,7 @@ def run_env(
     env = dict(os.environ)
     if not settings.uses_local_stack:
         env.update(
-            KAFKA_BOOTSTRAP_SERVERS=settings.kafka_servers, ELASTICSEARCH_URL=settings.es_url
+            KAFKA_BOOTSTRAP_SERVERS=settings.kafka_servers, ELASTICSEARCH_URL=settings.es_hosts
         )
     env.update(
         PIPELINE_TOPIC_PREFIX=f"{name}.",

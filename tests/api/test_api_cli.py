@@ -43,7 +43,7 @@ def cli_env(corpus: Corpus, base_url: str, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("PIPELINE_API_URL", base_url)
     monkeypatch.setenv("COLUMNS", "200")  # the table's width: room for the whole snippet
     monkeypatch.setenv("PIPELINE_API_KEYS", FORGED_KEYS_JSON)
-    monkeypatch.setenv("ELASTICSEARCH_URL", corpus.settings.es_url)
+    monkeypatch.setenv("ELASTICSEARCH_URL", corpus.settings.es_hosts)
     monkeypatch.setenv("PIPELINE_INDEX_ALIAS", corpus.settings.index_alias)
     monkeypatch.delenv("PIPELINE_API_KEY", raising=False)
     monkeypatch.delenv("PIPELINE_AUDIT_INDEX", raising=False)

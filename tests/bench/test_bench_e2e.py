@@ -28,7 +28,7 @@ def run_bench(settings: Settings, out: Path) -> subprocess.CompletedProcess[str]
     env = dict(os.environ)
     if not settings.uses_local_stack:
         env.update(
-            KAFKA_BOOTSTRAP_SERVERS=settings.kafka_servers, ELASTICSEARCH_URL=settings.es_url
+            KAFKA_BOOTSTRAP_SERVERS=settings.kafka_servers, ELASTICSEARCH_URL=settings.es_hosts
         )
     argv = [str(BENCH), "--count", str(COUNT), "--steady-s", str(STEADY_S)]
     argv += ["--steady-rate", str(STEADY_RATE), "--naive-count", str(NAIVE)]

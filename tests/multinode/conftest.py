@@ -80,7 +80,7 @@ def healed(cluster: Settings) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def cluster_es(cluster: Settings) -> Iterator[Elasticsearch]:
-    """An Elasticsearch client for the cluster (node 1), as ct-admin."""
+    """An Elasticsearch client for the cluster (every node, node 1 first), as ct-admin."""
     client = elasticsearch_client(cluster)
     yield client
     client.close()

@@ -92,8 +92,9 @@ def stop_kafka(settings: Settings, node: int) -> None:
 
 
 def es_node_to_kill(es: Elasticsearch, index: str) -> int:
-    """A node holding a copy of `index` other than node 1 (which the clients talk to): the
-    primary's when it is elsewhere, so a replica has to be promoted."""
+    """A node holding a copy of `index` other than node 1 (the one the test's own checks start
+    from; `test_elasticsearch_node_1_sigkilled_mid_stream` kills that one): the primary's
+    when it is elsewhere, so a replica has to be promoted."""
     shards: list[dict[str, Any]] = es.cat.shards(index=index, format="json").body  # type: ignore[assignment]
     copies = [(str(row["prirep"]), str(row["node"])) for row in shards if row.get("node")]
     copies.sort(key=lambda copy: copy[0] != "p")  # primaries first

@@ -107,6 +107,40 @@ def test_elasticsearch_data_node_sigkilled_mid_stream(
     assert_kept(figures)
 
 
+def test_elasticsearch_node_1_sigkilled_mid_stream(
+    healed: Settings, cluster_es: Elasticsearch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Node 1 is the first URL every client has. The clients hold every node, so while node 1
+    is down the workers go on indexing through the others (not an outage until it is back)."""
+    what: list[str] = []
+    counts: list[int] = []
+
+    def indexed(alias: str) -> int:
+        cluster_es.indices.refresh(index=alias)
+        return int(cluster_es.count(index=alias)["count"])
+
+    def fault(run: DemoRun) -> None:
+        alias = run.deployment.alias
+        master = cluster_es.cat.master(format="json").body[0]["node"]  # type: ignore[index]
+        faults.kill_elasticsearch(healed, 1)
+        counts.append(indexed(alias))
+        run.send_until(0.7)
+        time.sleep(10)
+        counts.append(indexed(alias))  # still with node 1 down
+        took = faults.restart(healed)
+        what.append(
+            f"killed Elasticsearch node-1 (master was {master}); indexed {counts[0]} -> "
+            f"{counts[1]} while it was down; restarted in {took:.0f}s"
+        )
+
+    figures = stream_through_fault(
+        "ES node 1 killed", healed, cluster_es, tmp_path, fault, seed=179
+    )
+    report(capsys, figures, what[0])
+    assert_kept(figures)
+    assert counts[1] > counts[0], what[0]
+
+
 def test_controller_quorum_loses_one_node(
     healed: Settings, cluster_es: Elasticsearch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
