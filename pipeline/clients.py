@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeVar
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 from pydantic import SecretStr
 
 from pipeline import credentials
@@ -174,3 +174,17 @@ def elasticsearch_client(
         options["ca_certs"] = str(settings.elasticsearch_ca_certs)
     options.update(overrides)
     return Elasticsearch(settings.es_urls, **options)
+
+
+def create_index_if_missing(es: Elasticsearch, index: str, **body: Any) -> bool:
+    """Create `index` (with `body`: settings, mappings) unless it exists; True if this call
+    created it. Another process creating it between the check and the create is no error."""
+    if es.indices.exists(index=index):
+        return False
+    try:
+        es.indices.create(index=index, **body)
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import elasticsearch
 
 from pipeline.api.models import AuditEntry
+from pipeline.clients import create_index_if_missing
 from pipeline.errors import SearchUnavailable, map_es_errors
 from pipeline.settings import Settings
 
@@ -100,13 +101,7 @@ class AuditTrail:
         with self._lock, map_es_errors("create the audit index"):
             if self._ready:
                 return
-            if not self.es.indices.exists(index=self.index):
-                try:
-                    self.es.indices.create(index=self.index, mappings=AUDIT_MAPPING)
-                except elasticsearch.BadRequestError as exc:
-                    # Another process may have created it between exists() and create().
-                    if exc.error != "resource_already_exists_exception":
-                        raise
+            create_index_if_missing(self.es, self.index, mappings=AUDIT_MAPPING)
             self._ready = True
 
     def ensure(self) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -95,8 +96,6 @@ def pinned_file(distribution: str, name: str, sha256: str, install: str = INSTAL
 
 def _table(blob: bytes) -> npt.NDArray[np.float32]:
     """The `vectors` file: a numpy `.npy` array of (rows, DIMS) float32."""
-    import io
-
     table = np.load(io.BytesIO(blob), allow_pickle=False)
     if table.ndim != 2 or table.shape[1] != DIMS:
         raise ConfigError(f"word vectors are {table.shape}, not (rows, {DIMS})")

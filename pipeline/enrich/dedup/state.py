@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
+from pipeline.clients import create_index_if_missing
 from pipeline.enrich.clusters import ClusterAssignment
 from pipeline.enrich.dedup import minhash
 from pipeline.enrich.dedup.ledger import Assigned, Claim
@@ -77,12 +78,7 @@ def ensure_with_template(es: Elasticsearch, index: str, body: Mapping[str, Any])
         template=body["template"],
         meta=body["_meta"],
     )
-    if not es.indices.exists(index=index):
-        try:
-            es.indices.create(index=index)
-        except BadRequestError as exc:  # another worker created it between exists and create
-            if exc.error != "resource_already_exists_exception":
-                raise
+    create_index_if_missing(es, index)
 
 
 def fetch(es: Elasticsearch, index: str, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
@@ -97,14 +93,15 @@ def fetch(es: Elasticsearch, index: str, ids: Iterable[str]) -> dict[str, Mappin
         response = es.mget(index=index, ids=wanted[start : start + _MGET_CHUNK], realtime=True)
         for doc in response["docs"]:
             if "error" in doc:
-                raise _failure(f"dedup state read of {index}", None, doc["error"])
+                raise state_failure(f"dedup state read of {index}", None, doc["error"])
             if doc.get("found"):
                 found[doc["_id"]] = doc["_source"]
     return found
 
 
-def _failure(action: str, status: int | None, error: Any) -> SearchUnavailable:
-    """The `SearchUnavailable` for one failed item of a state read or write."""
+def state_failure(action: str, status: int | None, error: Any) -> SearchUnavailable:
+    """The `SearchUnavailable` for one failed item of a state read or write (or one failed
+    search of a batch's `msearch`, or one shard of a read)."""
     error_type = error.get("type") if isinstance(error, dict) else None
     message = error.get("reason") if isinstance(error, dict) else None
     reason = es_failure_reason(status, error_type, message)
@@ -157,7 +154,7 @@ def create_all(es: Elasticsearch, index: str, docs: Mapping[str, Mapping[str, An
                 conflicts.add(result["_id"])
             elif result["status"] >= 300:
                 error = result.get("error")
-                raise _failure(f"dedup state write to {index}", result["status"], error)
+                raise state_failure(f"dedup state write to {index}", result["status"], error)
     return conflicts
 
 

@@ -161,7 +161,7 @@ class Purger:
 
     def _purge_incidents(self, keys: list[str]) -> int:
         with map_es_errors("delete erased incident state"):
-            weeks = incident_state.locate(self.es, self.alias, keys) if keys else {}
+            weeks = incident_state.locate(self.es, self.alias, keys)
             if not weeks:
                 return 0
             operations = [{"delete": {"_index": week, "_id": key}} for key, week in weeks.items()]

@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from pipeline.clients import create_index_if_missing
 from pipeline.enrich.incidents import state
 from pipeline.errors import map_es_errors
 
@@ -145,17 +146,12 @@ class Corrections:
     def ensure(self) -> None:
         """Create the index if missing (idempotent; the workers and the API both call it)."""
         with map_es_errors("ensure incident corrections"):
-            if self.es.indices.exists(index=self.index):
-                return
-            try:
-                self.es.indices.create(
-                    index=self.index,
-                    settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-                    mappings=_TEMPLATE_MAPPINGS,
-                )
-            except BadRequestError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise
+            create_index_if_missing(
+                self.es,
+                self.index,
+                settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+                mappings=_TEMPLATE_MAPPINGS,
+            )
 
     def record(self, kind: CorrectionKind, by: str, why: str, **fields: str) -> Correction:
         """Store a pending correction; a worker applies it."""

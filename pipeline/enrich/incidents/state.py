@@ -30,15 +30,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from pipeline.enrich.dedup.state import create_all, ensure_with_template, state_template
+from pipeline.clients import create_index_if_missing
+from pipeline.enrich.dedup.state import (
+    create_all,
+    ensure_with_template,
+    state_failure,
+    state_template,
+)
 from pipeline.enrich.embed import DIMS
 from pipeline.enrich.incidents.decide import Neighbour, Vector
 from pipeline.enrich.incidents.traces import Trace
-from pipeline.errors import es_failure_reason, unavailable
 
 __all__ = [
     "TEMPLATE_LAYOUT",
@@ -220,7 +225,8 @@ def neighbours(
     out: list[list[Neighbour]] = []
     for (trace, _), result in zip(queries, response["responses"], strict=True):
         if "error" in result:
-            _raise(f"incident kNN on {partitions(alias)}", result.get("status"), result["error"])
+            error = result["error"]
+            raise state_failure(f"incident kNN on {partitions(alias)}", result.get("status"), error)
         out.append(
             [
                 Neighbour(
@@ -233,12 +239,6 @@ def neighbours(
             ]
         )
     return out
-
-
-def _raise(action: str, status: int | None, error: Any) -> NoReturn:
-    error = error if isinstance(error, dict) else {}
-    reason = es_failure_reason(status, error.get("type"), error.get("reason"))
-    raise unavailable(f"{action}: {error.get('type')}", reason)
 
 
 def _hits(
@@ -261,7 +261,7 @@ def _hits(
         shards = response.get("_shards", {})
         if shards.get("failed"):
             failure = (shards.get("failures") or [{}])[0]
-            _raise(
+            raise state_failure(
                 f"incident state read of {partitions(alias)}",
                 failure.get("status"),
                 failure.get("reason"),
@@ -289,27 +289,13 @@ def write(es: Elasticsearch, alias: str, docs: Mapping[str, Mapping[str, Any]]) 
     taken: set[str] = set()
     opened = False
     for week, batch in sorted(weeks.items()):
-        opened |= _ensure_week(es, week)
+        opened |= create_index_if_missing(es, week)  # the template gives its mapping
         taken |= create_all(es, week, batch)
     if weeks:
         es.indices.refresh(index=",".join(sorted(weeks)))
     if opened:
         settle(es, alias)
     return taken
-
-
-def _ensure_week(es: Elasticsearch, week: str) -> bool:
-    """Create a week's index if missing (the template gives its mapping); True if this call
-    created it."""
-    if es.indices.exists(index=week):
-        return False
-    try:
-        es.indices.create(index=week)
-    except BadRequestError as exc:  # another worker created it between exists and create
-        if exc.error != "resource_already_exists_exception":
-            raise
-        return False
-    return True
 
 
 def settle(es: Elasticsearch, alias: str) -> list[str]:
